@@ -1,0 +1,56 @@
+/**
+ * Stable codes of {@link TransportError}. Callers `switch (err.code)`; the set only grows.
+ *
+ * Host-key failures are not here: they are `HostKeyError`s from `@ssh-docker/hostkeys`
+ * (`ERR_HOST_KEY_UNKNOWN`, `ERR_HOST_KEY_CHANGED`, `ERR_HOST_KEY_REVOKED`), passed through as they are.
+ */
+export type TransportErrorCode =
+  | 'ERR_SSH_CONFIG'
+  | 'ERR_AUTH_FAILED'
+  | 'ERR_CONNECT_TIMEOUT'
+  | 'ERR_CONNECTION_REFUSED'
+  | 'ERR_HOST_NOT_FOUND'
+  | 'ERR_HANDSHAKE_FAILED'
+  | 'ERR_CONNECTION_LOST'
+  | 'ERR_REMOTE_DOCKER_MISSING'
+  | 'ERR_DAEMON_UNREACHABLE'
+  | 'ERR_CHANNEL_REFUSED'
+  | 'ERR_TRANSPORT_CLOSED';
+
+/** Where the failure happened, for messages and diagnostics. Never holds a credential. */
+export interface TransportErrorTarget {
+  readonly host: string;
+  readonly port?: number;
+  readonly user?: string;
+}
+
+/**
+ * The one error class of `@ssh-docker/transport`. Its message names the host and the fix;
+ * it never contains a credential, and its `cause` (when present) was redacted too.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await transport.openStream();
+ * } catch (err) {
+ *   if (err instanceof Error && 'code' in err && err.code === 'ERR_AUTH_FAILED') {
+ *     // ask for other credentials
+ *   }
+ * }
+ * ```
+ */
+export class TransportError extends Error {
+  override readonly name = 'TransportError';
+  readonly code: TransportErrorCode;
+  readonly host?: string;
+  readonly port?: number;
+
+  constructor(code: TransportErrorCode, message: string, options?: { cause?: Error; target?: TransportErrorTarget }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    if (options?.target !== undefined) {
+      this.host = options.target.host;
+      if (options.target.port !== undefined) this.port = options.target.port;
+    }
+  }
+}
