@@ -1,0 +1,448 @@
+import { request as httpRequest, type Agent, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { PassThrough, Readable, type Duplex } from 'node:stream';
+import { createDockerAgent, type DockerAgentOptions } from './agent.js';
+import { HttpError, codeOf } from './errors.js';
+import { readDaemonMessage, readLimited } from './internal/body.js';
+import { checkConnector } from './internal/connect.js';
+import { channels, debug, pathOnly } from './internal/diagnostics.js';
+import { credentialTexts, scrub, validateHeaders, type HeaderValue } from './internal/headers.js';
+import { minApiVersion, parseApiVersion } from './internal/version.js';
+
+/** Highest Docker Engine API version this client asks for; a newer daemon is spoken to at this version. */
+export const MAX_API_VERSION = '1.47';
+/** Version used when the daemon's `/_ping` has no `API-Version` header (the oldest one current daemons accept). */
+export const FALLBACK_API_VERSION = '1.24';
+/** Default cap on response header bytes (Node's own default). */
+export const DEFAULT_MAX_HEADER_SIZE = 16 * 1024;
+/** Default cap on bytes read from an error body to find the daemon's message. */
+export const DEFAULT_MAX_ERROR_BODY_BYTES = 64 * 1024;
+/** Default cap on bytes {@link DockerClient.json} reads. */
+export const DEFAULT_MAX_JSON_BYTES = 32 * 1024 * 1024;
+
+/** A query value; objects (e.g. `filters`) are sent as JSON, arrays as repeated keys. */
+export type QueryValue = string | number | boolean | undefined | null | readonly string[] | Readonly<Record<string, unknown>>;
+
+/** A request body: streamed when it is a Readable, sent with a length otherwise; plain objects as JSON. */
+export type RequestBody = Readable | Buffer | Uint8Array | string | Readonly<Record<string, unknown>> | readonly unknown[];
+
+/** One request to the Docker Engine API. */
+export interface DockerRequest {
+  /** Default `GET` (`POST` for {@link DockerClient.hijack}). */
+  readonly method?: string;
+  /** API path such as `/containers/json`; the negotiated `/v1.xx` prefix is added unless it has one. */
+  readonly path: string;
+  readonly query?: Readonly<Record<string, QueryValue>>;
+  /** Credential headers (X-Registry-Auth, Authorization, ...) are sent but never logged or quoted. */
+  readonly headers?: Readonly<Record<string, HeaderValue | undefined>>;
+  readonly body?: RequestBody;
+  /** Aborts the request and its response body with `ERR_HTTP_ABORTED`. */
+  readonly signal?: AbortSignal;
+  /** Time until response headers, else `ERR_HTTP_TIMEOUT`. No default: Docker answers some calls only when done. */
+  readonly timeoutMs?: number;
+  /** Set false to send the path as is, without the API version prefix. */
+  readonly versioned?: boolean;
+}
+
+/** A response whose body is a stream; read it, or destroy it to free the connection. */
+export interface DockerResponse {
+  readonly statusCode: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Readable;
+}
+
+/** Options of {@link DockerClient}. */
+export interface DockerClientOptions extends DockerAgentOptions {
+  /** Use this agent instead of creating one from the connector (the client will not destroy it). */
+  readonly agent?: Agent;
+  /** Pin the API version (e.g. `'1.41'`) and skip negotiation. */
+  readonly apiVersion?: string;
+  /** Highest version to negotiate. Default {@link MAX_API_VERSION}. */
+  readonly maxApiVersion?: string;
+  /** Response header bytes, else `ERR_HTTP_PROTOCOL`. Default {@link DEFAULT_MAX_HEADER_SIZE}. */
+  readonly maxHeaderSize?: number;
+  /** Bytes {@link DockerClient.json} reads, else `ERR_HTTP_PROTOCOL`. Default {@link DEFAULT_MAX_JSON_BYTES}. */
+  readonly maxJsonBytes?: number;
+}
+
+interface Prepared {
+  readonly method: string;
+  readonly path: string;
+  readonly logPath: string;
+  readonly headers: Record<string, string | string[]>;
+  readonly secrets: string[];
+  readonly body: Readable | Buffer | undefined;
+}
+
+const METHOD = /^[A-Z]+$/;
+
+function checkPositive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive integer`);
+  return value;
+}
+
+function isReadable(value: unknown): value is Readable {
+  return value instanceof Readable || (typeof value === 'object' && value !== null && typeof (value as Readable).pipe === 'function' && typeof (value as Readable).on === 'function');
+}
+
+function buildQuery(query: Readonly<Record<string, QueryValue>> | undefined): string {
+  if (query === undefined) return '';
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || value === null) continue;
+    if (Array.isArray(value)) for (const v of value as readonly string[]) params.append(key, v);
+    else if (typeof value === 'object') params.append(key, JSON.stringify(value));
+    else params.append(key, String(value));
+  }
+  const text = params.toString();
+  return text === '' ? '' : `?${text}`;
+}
+
+/**
+ * A small streaming client for the Docker Engine API on Node's `http`, over streams from a
+ * connector. Bodies are streams both ways, the API version is negotiated from `/_ping`, errors
+ * are {@link HttpError}s, credential headers never show up in errors or diagnostics.
+ *
+ * @example
+ * ```ts
+ * import { DockerClient, demux } from '@ssh-docker/http';
+ *
+ * const client = new DockerClient(() => transport.openStream());
+ * const containers = await client.json<unknown[]>({ path: '/containers/json', query: { all: true } });
+ * const logs = await client.request({ path: `/containers/${id}/logs`, query: { follow: true, stdout: true } });
+ * demux(logs.body).stdout.pipe(process.stdout);
+ * client.close();
+ * ```
+ */
+export class DockerClient {
+  readonly #agent: Agent;
+  readonly #ownsAgent: boolean;
+  readonly #maxApiVersion: string;
+  readonly #maxHeaderSize: number;
+  readonly #maxJsonBytes: number;
+  #version: Promise<string> | undefined;
+  #closed = false;
+
+  /**
+   * @param connect - Opens one fresh stream to the daemon per call (ignored when `options.agent` is given).
+   * @param options - Limits and version choices; every limit has a default.
+   */
+  constructor(connect: () => Promise<Duplex>, options: DockerClientOptions = {}) {
+    if (options.agent === undefined) checkConnector(connect);
+    this.#agent = options.agent ?? createDockerAgent(connect, options);
+    this.#ownsAgent = options.agent === undefined;
+    if (options.apiVersion !== undefined) {
+      if (parseApiVersion(options.apiVersion) === undefined) throw new RangeError('apiVersion must look like "1.41"');
+      this.#version = Promise.resolve(options.apiVersion);
+    }
+    const max = options.maxApiVersion ?? MAX_API_VERSION;
+    if (parseApiVersion(max) === undefined) throw new RangeError('maxApiVersion must look like "1.47"');
+    this.#maxApiVersion = max;
+    this.#maxHeaderSize = checkPositive('maxHeaderSize', options.maxHeaderSize, DEFAULT_MAX_HEADER_SIZE);
+    this.#maxJsonBytes = checkPositive('maxJsonBytes', options.maxJsonBytes, DEFAULT_MAX_JSON_BYTES);
+  }
+
+  /**
+   * The API version requests use: the daemon's `API-Version` from `/_ping`, capped at `maxApiVersion`.
+   *
+   * @example
+   * ```ts
+   * const version = await client.apiVersion(); // '1.41'
+   * ```
+   */
+  apiVersion(): Promise<string> {
+    if (this.#version === undefined) {
+      const pending = this.#negotiate();
+      this.#version = pending;
+      // A failed negotiation is retried by the next request, not cached.
+      pending.catch(() => {
+        if (this.#version === pending) this.#version = undefined;
+      });
+    }
+    return this.#version;
+  }
+
+  async #negotiate(): Promise<string> {
+    const res = await this.request({ method: 'GET', path: '/_ping', versioned: false });
+    res.body.resume();
+    const header = res.headers['api-version'];
+    const server = typeof header === 'string' && parseApiVersion(header) !== undefined ? header : FALLBACK_API_VERSION;
+    const version = minApiVersion(server, this.#maxApiVersion);
+    debug('api version', { version });
+    return version;
+  }
+
+  /**
+   * Sends one request; resolves when response headers arrive, with the body as a stream.
+   * A status of 400 or more rejects with `ERR_HTTP_STATUS` carrying `statusCode` and `daemonMessage`.
+   *
+   * @example
+   * ```ts
+   * const res = await client.request({ method: 'GET', path: '/images/busybox/get' });
+   * await pipeline(res.body, createWriteStream('busybox.tar'));
+   * ```
+   */
+  async request(req: DockerRequest): Promise<DockerResponse> {
+    const prepared = await this.#prepare(req, 'GET');
+    return new Promise<DockerResponse>((resolve, reject) => {
+      this.#send(prepared, req, false, (err, value) => {
+        if (err !== null) reject(err);
+        else resolve(value as DockerResponse);
+      });
+    });
+  }
+
+  /**
+   * Sends a request and parses its JSON body (bounded by `maxJsonBytes`).
+   *
+   * @example
+   * ```ts
+   * const info = await client.json<{ ID: string }>({ path: '/info' });
+   * ```
+   */
+  async json<T = unknown>(req: DockerRequest): Promise<T> {
+    const res = await this.request(req);
+    const buf = await readLimited(res.body, this.#maxJsonBytes, 'maxJsonBytes');
+    if (buf.length === 0) return undefined as T;
+    try {
+      return JSON.parse(buf.toString('utf8')) as T;
+    } catch {
+      throw new HttpError('ERR_HTTP_PROTOCOL', 'the response body is not valid JSON; use request() to read it as a stream', {
+        method: req.method ?? 'GET',
+        path: pathOnly(req.path),
+      });
+    }
+  }
+
+  /**
+   * Sends an upgrade request (attach, exec start) and resolves with the raw bidirectional stream
+   * once the daemon answers `101`. `stream.end()` closes only the write side (stdin EOF); output
+   * keeps flowing until the daemon ends it. Without a TTY the output is multiplexed: use {@link demux}.
+   * Anything but 101 rejects with `ERR_HTTP_UPGRADE`.
+   *
+   * @example
+   * ```ts
+   * const stream = await client.hijack({ path: `/exec/${execId}/start`, body: { Detach: false, Tty: false } });
+   * const { stdout } = demux(stream);
+   * stream.end('input\n');
+   * ```
+   */
+  async hijack(req: DockerRequest): Promise<Duplex> {
+    const prepared = await this.#prepare(req, 'POST');
+    return new Promise<Duplex>((resolve, reject) => {
+      this.#send(prepared, req, true, (err, value) => {
+        if (err !== null) reject(err);
+        else resolve(value as Duplex);
+      });
+    });
+  }
+
+  /**
+   * Closes idle connections of the agent this client created; later requests fail with `ERR_HTTP_CLOSED`.
+   *
+   * @example
+   * ```ts
+   * client.close();
+   * ```
+   */
+  close(): void {
+    this.#closed = true;
+    if (this.#ownsAgent) this.#agent.destroy();
+  }
+
+  async #prepare(req: DockerRequest, defaultMethod: string): Promise<Prepared> {
+    if (typeof req !== 'object' || req === null) throw new TypeError('request needs an object like { method, path }');
+    if (typeof req.path !== 'string' || !req.path.startsWith('/') || /[\s#?]/.test(req.path)) {
+      throw new TypeError('path must start with "/" and have no spaces, "?" or "#"; put query parameters in query');
+    }
+    const method = req.method ?? defaultMethod;
+    if (typeof method !== 'string' || !METHOD.test(method)) throw new TypeError('method must be an upper-case HTTP method such as "GET"');
+    if (req.timeoutMs !== undefined) checkPositive('timeoutMs', req.timeoutMs, 0);
+    const headers = validateHeaders(req.headers ?? {});
+    const secrets = credentialTexts(headers);
+    if (this.#closed) throw new HttpError('ERR_HTTP_CLOSED', 'this DockerClient was closed; create a new one', { method, path: req.path });
+
+    let body: Readable | Buffer | undefined;
+    const raw = req.body;
+    const has = (name: string): boolean => Object.keys(headers).some((k) => k.toLowerCase() === name);
+    if (raw === undefined) {
+      body = undefined;
+    } else if (isReadable(raw)) {
+      body = raw;
+    } else if (typeof raw === 'string' || raw instanceof Uint8Array) {
+      body = typeof raw === 'string' ? Buffer.from(raw) : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+    } else if (typeof raw === 'object') {
+      body = Buffer.from(JSON.stringify(raw));
+      if (!has('content-type')) headers['Content-Type'] = 'application/json';
+    } else {
+      throw new TypeError('body must be a Readable, a Buffer, a string or a plain object');
+    }
+    if (Buffer.isBuffer(body) && !has('content-length')) headers['Content-Length'] = String(body.length);
+
+    const versioned = req.versioned !== false && !/^\/v\d+\.\d+\//.test(req.path);
+    const prefix = versioned ? `/v${await this.apiVersion()}` : '';
+    return { method, path: `${prefix}${req.path}${buildQuery(req.query)}`, logPath: `${prefix}${req.path}`, headers, secrets, body };
+  }
+
+  #send(p: Prepared, req: DockerRequest, upgrade: boolean, done: (err: HttpError | null, value?: DockerResponse | Duplex) => void): void {
+    const started = Date.now();
+    const where = { method: p.method, path: p.logPath };
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    let out: PassThrough | undefined;
+    const { signal } = req;
+
+    const cleanup = (): void => {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+    };
+    const settle = (err: HttpError | null, value?: DockerResponse | Duplex): void => {
+      if (settled) return;
+      settled = true;
+      cleanup();
+      if (err !== null) {
+        signal?.removeEventListener('abort', onAbort);
+        debug('request failed', { ...where, code: err.code, statusCode: err.statusCode });
+        channels.error.publish({ ...where, code: err.code, statusCode: err.statusCode });
+        if (isReadable(p.body)) p.body.unpipe();
+      } else if (upgrade) {
+        signal?.removeEventListener('abort', onAbort);
+      }
+      done(err, value);
+    };
+
+    if (upgrade) {
+      p.headers['Connection'] = 'Upgrade';
+      p.headers['Upgrade'] = 'tcp';
+    }
+    debug('request', where);
+    channels.request.publish({ ...where });
+
+    let cr: ClientRequest;
+    try {
+      cr = httpRequest({
+        agent: this.#agent,
+        host: 'docker',
+        port: 80,
+        method: p.method,
+        path: p.path,
+        headers: { Host: 'docker', ...p.headers },
+        maxHeaderSize: this.#maxHeaderSize,
+      });
+    } catch (err) {
+      // Headers were validated already; what remains is Node refusing an option, never a header value.
+      settle(new HttpError('ERR_HTTP_PROTOCOL', 'Node refused to build the request; check method and path', { ...where, cause: err }));
+      return;
+    }
+
+    function onAbort(): void {
+      const err = new HttpError('ERR_HTTP_ABORTED', 'the request was aborted by its signal', { ...where, cause: signal?.reason });
+      settle(err);
+      cr.destroy(err);
+      out?.destroy(err);
+    }
+    if (signal?.aborted === true) {
+      onAbort();
+      return;
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    if (req.timeoutMs !== undefined) {
+      const ms = req.timeoutMs;
+      timer = setTimeout(() => {
+        const err = new HttpError('ERR_HTTP_TIMEOUT', `no response headers within ${ms} ms; raise timeoutMs`, where);
+        settle(err);
+        cr.destroy(err);
+      }, ms);
+    }
+
+    cr.on('error', (err: Error) => {
+      const mapped = this.#mapError(err, where);
+      settle(mapped);
+      out?.destroy(mapped);
+    });
+
+    cr.on('response', (res: IncomingMessage) => {
+      cleanup();
+      const statusCode = res.statusCode ?? 0;
+      debug('response', { ...where, statusCode, durationMs: Date.now() - started });
+      channels.response.publish({ ...where, statusCode, durationMs: Date.now() - started });
+      if (statusCode >= 400 || upgrade) {
+        void readDaemonMessage(res, DEFAULT_MAX_ERROR_BODY_BYTES).then((message) => {
+          const daemonMessage = message === undefined ? undefined : scrub(message, p.secrets);
+          const detail = { ...where, statusCode, ...(daemonMessage === undefined ? {} : { daemonMessage }) };
+          if (upgrade) {
+            settle(
+              new HttpError(
+                'ERR_HTTP_UPGRADE',
+                `the daemon answered ${statusCode} instead of 101 to an upgrade request${statusCode >= 400 ? '; see err.daemonMessage' : '; does this endpoint support hijacking?'}`,
+                detail,
+              ),
+            );
+          } else {
+            settle(new HttpError('ERR_HTTP_STATUS', `the daemon answered ${statusCode}; see err.daemonMessage`, detail));
+          }
+        });
+        return;
+      }
+      const body = new PassThrough();
+      out = body;
+      res.on('error', (err: Error) => body.destroy(this.#mapError(err, where)));
+      res.on('aborted', () => body.destroy(new HttpError('ERR_HTTP_CLOSED', 'the connection closed before the response body was complete', where)));
+      body.on('close', () => {
+        signal?.removeEventListener('abort', onAbort);
+        // A consumer that stops early frees the connection by destroying it, never by reading on.
+        if (!res.complete) res.destroy();
+      });
+      res.pipe(body);
+      settle(null, { statusCode, headers: res.headers, body });
+    });
+
+    cr.on('upgrade', (res: IncomingMessage, socket: Duplex, head: Buffer) => {
+      cleanup();
+      const statusCode = res.statusCode ?? 0;
+      debug('upgraded', { ...where, statusCode, durationMs: Date.now() - started });
+      channels.response.publish({ ...where, statusCode, durationMs: Date.now() - started });
+      if (head.length > 0) socket.unshift(head);
+      if (settled) {
+        socket.destroy();
+        return;
+      }
+      settle(null, socket);
+    });
+
+    const body = p.body;
+    if (body === undefined) {
+      cr.end();
+    } else if (Buffer.isBuffer(body)) {
+      cr.end(body);
+    } else {
+      body.once('error', (err: Error) => {
+        const mapped = new HttpError('ERR_HTTP_ABORTED', 'the request body stream failed; see err.cause', { ...where, cause: err });
+        settle(mapped);
+        cr.destroy(mapped);
+      });
+      body.pipe(cr);
+    }
+  }
+
+  #mapError(err: Error, where: { method: string; path: string }): HttpError {
+    // Ours already (connector failure, abort, timeout): keep it as it is.
+    if (err instanceof HttpError) return err;
+    const code = codeOf(err) ?? '';
+    if (code === 'HPE_HEADER_OVERFLOW') {
+      return new HttpError(
+        'ERR_HTTP_PROTOCOL',
+        `the response headers are larger than maxHeaderSize (${this.#maxHeaderSize} bytes); raise maxHeaderSize if the daemon is trusted`,
+        { ...where, cause: err },
+      );
+    }
+    if (code.startsWith('HPE_')) {
+      return new HttpError('ERR_HTTP_PROTOCOL', `the response is not valid HTTP/1.1 (${code}); check that the stream reaches a Docker daemon`, {
+        ...where,
+        cause: err,
+      });
+    }
+    return new HttpError('ERR_HTTP_CLOSED', 'the connection closed before the response was complete; see err.cause', { ...where, cause: err });
+  }
+}

@@ -1,0 +1,215 @@
+import { chmod, lstat, mkdir, mkdtemp, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { basename, dirname, isAbsolute, join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { HttpError, codeOf } from './errors.js';
+import { checkConnector, checkMs, DEFAULT_CONNECT_TIMEOUT_MS, openStream, type Connector } from './internal/connect.js';
+import { channels, debug } from './internal/diagnostics.js';
+
+/** Default time {@link DockerSocketServer.close} waits for open connections before it aborts them. */
+export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
+/** Default cap on connections relayed at once; more are refused (closed) until one ends. */
+export const DEFAULT_MAX_CONNECTIONS = 256;
+
+/** Options of {@link serveDockerSocket}. */
+export interface ServeDockerSocketOptions {
+  /**
+   * Where to create the socket. Its directory must be ours and not group- or world-writable;
+   * a missing directory is created 0700 (its parent must be ours). Default: `docker.sock` in a
+   * fresh 0700 directory under the OS temp dir, removed on close.
+   */
+  readonly path?: string;
+  /** The connector must open a stream within this long, else the client connection is closed. Default 30 000 ms. */
+  readonly connectTimeoutMs?: number;
+  /** Connections relayed at once. Default {@link DEFAULT_MAX_CONNECTIONS}. */
+  readonly maxConnections?: number;
+}
+
+/** Options of {@link DockerSocketServer.close}. */
+export interface CloseOptions {
+  /** Open connections may finish within this long; then they are aborted. Default {@link DEFAULT_CLOSE_TIMEOUT_MS}. */
+  readonly timeoutMs?: number;
+}
+
+/** A running local socket from {@link serveDockerSocket}. */
+export interface DockerSocketServer {
+  /** Absolute path of the unix socket. */
+  readonly path: string;
+  /** `unix://` + path: the value for `DOCKER_HOST` or `docker -H`. */
+  readonly dockerHost: string;
+  /** Stops accepting, lets open connections drain until the deadline, aborts the rest, removes the socket. */
+  close(options?: CloseOptions): Promise<void>;
+}
+
+// sockaddr_un.sun_path is 108 bytes on Linux, 104 on macOS, including the NUL.
+const MAX_SOCKET_PATH_BYTES = 103;
+
+async function checkOwnDirectory(dir: string): Promise<void> {
+  const info = await lstat(dir);
+  const uid = process.getuid?.();
+  if (!info.isDirectory()) throw new HttpError('ERR_HTTP_UNSAFE_PATH', 'the socket directory is not a directory (or is a symlink); choose a directory you own');
+  if (uid !== undefined && info.uid !== uid) throw new HttpError('ERR_HTTP_UNSAFE_PATH', 'the socket directory belongs to another user; choose a directory you own');
+  if ((info.mode & 0o022) !== 0) {
+    throw new HttpError('ERR_HTTP_UNSAFE_PATH', 'the socket directory is group- or world-writable; use a directory with mode 0700 or 0755, or omit path');
+  }
+}
+
+/** Returns the directory to listen in and whether we created it (so close() removes it). */
+async function prepareDirectory(path: string | undefined): Promise<{ dir: string; socketPath: string; created: boolean }> {
+  if (path === undefined) {
+    // mkdtemp creates the directory with mode 0700.
+    const dir = await mkdtemp(join(tmpdir(), 'ssh-docker-'));
+    return { dir, socketPath: join(dir, 'docker.sock'), created: true };
+  }
+  if (typeof path !== 'string' || !isAbsolute(path)) throw new TypeError('path must be an absolute path to the socket to create');
+  if (Buffer.byteLength(path) > MAX_SOCKET_PATH_BYTES) throw new RangeError(`path must be at most ${MAX_SOCKET_PATH_BYTES} bytes (the unix socket address limit)`);
+  const dir = dirname(path);
+  let created = false;
+  try {
+    await stat(dir);
+  } catch (err) {
+    if (codeOf(err) !== 'ENOENT') throw err;
+    await checkOwnDirectory(dirname(dir));
+    await mkdir(dir, { mode: 0o700 });
+    created = true;
+  }
+  await checkOwnDirectory(dir);
+  try {
+    await lstat(path);
+    throw new HttpError('ERR_HTTP_UNSAFE_PATH', 'something already exists at path; remove it or choose another path');
+  } catch (err) {
+    if (codeOf(err) !== 'ENOENT') throw err;
+  }
+  return { dir, socketPath: path, created };
+}
+
+function listen(server: Server, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => {
+      server.removeListener('error', reject);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Serves the remote daemon on a local unix socket, so the docker CLI, compose or an IDE use it
+ * through `DOCKER_HOST=unix://…`. Each accepted connection gets its own stream from `connect`;
+ * bytes are relayed untouched both ways, half-close included (a client that ends its write
+ * side, as `docker exec -i` does on stdin EOF, still reads the rest of the answer).
+ *
+ * The socket is mode 0600 in a directory only we can write to; it is removed on close.
+ *
+ * @example
+ * ```ts
+ * const server = await serveDockerSocket(() => transport.openStream());
+ * process.env.DOCKER_HOST = server.dockerHost; // unix:///tmp/ssh-docker-XXXX/docker.sock
+ * // ... run docker commands ...
+ * await server.close({ timeoutMs: 2_000 });
+ * ```
+ */
+export async function serveDockerSocket(connect: () => Promise<Duplex>, options: ServeDockerSocketOptions = {}): Promise<DockerSocketServer> {
+  checkConnector(connect);
+  const timeoutMs = checkMs('connectTimeoutMs', options.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS);
+  const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  if (!Number.isInteger(maxConnections) || maxConnections <= 0) throw new RangeError('maxConnections must be a positive integer');
+
+  const { dir, socketPath, created } = await prepareDirectory(options.path);
+  const active = new Set<{ client: Socket; channel?: Duplex }>();
+  const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (client) => { relay(connect, timeoutMs, client, active); });
+  server.maxConnections = maxConnections;
+
+  // Listen on a name in a private 0700 directory, restrict the socket to 0600, and only then move it
+  // to its final name: no one else can connect in between, whatever the umask.
+  let staging: string | undefined;
+  try {
+    if (created && options.path === undefined) {
+      await listen(server, socketPath);
+      await chmod(socketPath, 0o600);
+    } else {
+      staging = await mkdtemp(join(dir, `.${basename(socketPath)}-`));
+      const tmpSocket = join(staging, 's');
+      await listen(server, tmpSocket);
+      await chmod(tmpSocket, 0o600);
+      await rename(tmpSocket, socketPath);
+      await rmdir(staging);
+      staging = undefined;
+    }
+  } catch (err) {
+    server.close();
+    if (staging !== undefined) await rm(staging, { recursive: true, force: true });
+    if (created) await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  debug('proxy listening');
+
+  let closing: Promise<void> | undefined;
+  const close = (closeOptions: CloseOptions = {}): Promise<void> => {
+    closing ??= (async () => {
+      const deadline = checkMs('timeoutMs', closeOptions.timeoutMs, DEFAULT_CLOSE_TIMEOUT_MS);
+      const stopped = new Promise<void>((resolve) => server.close(() => { resolve(); }));
+      const timer = setTimeout(() => {
+        for (const conn of active) {
+          conn.client.destroy();
+          conn.channel?.destroy();
+        }
+      }, deadline);
+      await stopped;
+      clearTimeout(timer);
+      await unlink(socketPath).catch(() => undefined);
+      if (created) await rm(dir, { recursive: true, force: true });
+      debug('proxy closed');
+    })();
+    return closing;
+  };
+  return { path: socketPath, dockerHost: `unix://${socketPath}`, close };
+}
+
+function relay(connect: Connector, timeoutMs: number, client: Socket, active: Set<{ client: Socket; channel?: Duplex }>): void {
+  const conn: { client: Socket; channel?: Duplex } = { client };
+  active.add(conn);
+  channels.proxy.publish({ event: 'accept', active: active.size });
+  debug('proxy accept', { active: active.size });
+  const abort = new AbortController();
+  client.on('error', () => client.destroy());
+  client.once('close', () => {
+    abort.abort();
+    conn.channel?.destroy();
+    active.delete(conn);
+    channels.proxy.publish({ event: 'close', active: active.size });
+    debug('proxy close', { active: active.size });
+  });
+
+  openStream(connect, { timeoutMs, signal: abort.signal }, (err, channel) => {
+    if (err !== null || channel === undefined) {
+      channels.proxy.publish({ event: 'error', active: active.size, code: err?.code, causeCode: err?.causeCode });
+      client.destroy();
+      return;
+    }
+    conn.channel = channel;
+    channel.on('error', (e: Error) => {
+      debug('proxy channel error', { code: codeOf(e) });
+      client.destroy();
+    });
+    channel.once('close', () => {
+      // The daemon side is gone: what was written is delivered, then the client is closed.
+      if (!client.destroyed) client.end();
+    });
+    // pipe() ends the destination when the source ends: that is the half-close in each direction.
+    client.pipe(channel);
+    channel.pipe(client);
+    client.resume();
+    // Both directions done: nothing more can flow.
+    let ended = 0;
+    const onDone = (): void => {
+      ended += 1;
+      if (ended === 2) {
+        client.destroySoon();
+      }
+    };
+    client.once('end', onDone);
+    channel.once('end', onDone);
+  });
+}
