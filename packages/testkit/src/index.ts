@@ -1,1 +1,4 @@
-export {};
+export { FixtureError } from './errors.js';
+export type { FixtureErrorCode } from './errors.js';
+export { startDockerSshFixture } from './fixture.js';
+export type { DockerSshFixture, FixtureOptions, HostKey, SecondSshd } from './fixture.js';

@@ -1,0 +1,752 @@
+import { randomBytes } from 'node:crypto';
+import { openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { FixtureError } from './errors.js';
+import { importImage, ping } from './internal/dockerapi.js';
+import { generateKey, knownHostsText } from './internal/keys.js';
+import type { HostKey } from './internal/keys.js';
+import { createNetns, destroyNetns, destroyNetnsSync, netnsPids } from './internal/netns.js';
+import type { NetnsLink } from './internal/netns.js';
+import {
+  debug,
+  hasEnv,
+  killQuiet,
+  listProcesses,
+  run,
+  runOk,
+  runSyncQuiet,
+  sleep,
+  startDaemon,
+  waitGone,
+} from './internal/proc.js';
+import type { ProcessInfo } from './internal/proc.js';
+import { Relay } from './internal/relay.js';
+import { busyboxRootfs } from './internal/tar.js';
+import { ensureUsers, preflight, SOCKET_GROUP, USERS, which } from './internal/system.js';
+import type { Programs } from './internal/system.js';
+
+export type { HostKey };
+
+/** Options of {@link startDockerSshFixture}. Every option has sshd's or the fixture's documented default. */
+export interface FixtureOptions {
+  /** sshd `MaxSessions` (sessions per connection). Default: sshd's default, 10. */
+  maxSessions?: number;
+  /** sshd `MaxStartups`, `start:rate:full` or a single number, e.g. `'10:30:100'`. Default: sshd's default. */
+  maxStartups?: string;
+  /** sshd `PasswordAuthentication` (for {@link DockerSshFixture.passwordUser}). Default: true. */
+  passwordAuthentication?: boolean;
+  /** sshd `KbdInteractiveAuthentication` through PAM. Default: true. */
+  keyboardInteractive?: boolean;
+  /** sshd `AllowStreamLocalForwarding` (direct-streamlocal to the docker socket). Default: true. */
+  allowStreamLocalForwarding?: boolean;
+  /** Environment variable names sshd accepts from clients (`AcceptEnv`), to test that none is sent. Default: none. */
+  acceptEnv?: readonly string[];
+  /**
+   * `'netns'`: own network namespace reached over a veth pair (root on Linux). `'loopback'`: sshd on
+   * 127.0.0.1 and a free port (network faults are then unsupported). `'auto'` (default): netns when
+   * it can be created, loopback otherwise.
+   */
+  isolation?: 'auto' | 'netns' | 'loopback';
+}
+
+/** A running second sshd of a fixture (see {@link DockerSshFixture.startSecondSshd}). */
+export interface SecondSshd {
+  host: string;
+  port: number;
+  hostKeys: HostKey[];
+  /** known_hosts lines for this server's own keys. */
+  knownHostsFile: string;
+  stop(): Promise<void>;
+}
+
+/** A throwaway remote Docker host: a real OpenSSH sshd in front of a real dockerd. */
+export interface DockerSshFixture {
+  /** `ssh://${user}@${host}:${port}`. */
+  url: string;
+  host: string;
+  port: number;
+  /** The key user; `docker system dial-stdio` reaches the fixture's daemon for it. */
+  user: string;
+  /** ed25519 private key without passphrase, authorized for `user` and `noDockerUser`. */
+  identityFile: string;
+  /** ed25519 private key encrypted with `passphrase`, authorized for `user`. */
+  encryptedIdentityFile: string;
+  passphrase: string;
+  /** A user that logs in with `password` (password and keyboard-interactive); docker works for it too. */
+  passwordUser: string;
+  password: string;
+  /** Key auth with `identityFile`; `docker` is not on its PATH (the socket is reachable by streamlocal). */
+  noDockerUser: string;
+  /** `[host]:port keytype base64` lines (bare host for port 22) for the ed25519, ecdsa and rsa host keys. */
+  knownHostsFile: string;
+  /** An ssh_config with `Host <alias>`: HostName, Port, User, IdentityFile, UserKnownHostsFile, IdentitiesOnly yes. */
+  sshConfigFile: string;
+  alias: string;
+  /** A directory whose `ssh` runs OpenSSH with `-F sshConfigFile`: prepend it to PATH for `docker -H ssh://<alias>`. */
+  sshBinDir: string;
+  hostKeys: HostKey[];
+  /** The fixture daemon's unix socket, usable directly from this side. */
+  dockerSocket: string;
+  /** The busybox test image, e.g. `ssh-docker-test/busybox:latest`. */
+  image: string;
+  /** The fixture's temp dir (removed by `stop()`). */
+  dir: string;
+  /** `'netns'` or `'loopback'`: what `isolation: 'auto'` chose. */
+  isolation: 'netns' | 'loopback';
+  /** Imports an image made of the busybox rootfs plus `/random.bin` of `randomMiB` MiB of random bytes. */
+  makeImage(name: string, options: { randomMiB: number }): Promise<void>;
+  /** Adds `ms` to every round trip of connections opened afterwards (a relay in the fixture); 0 removes it. */
+  delay(ms: number): Promise<void>;
+  /** Drops `percent` % of packets in each direction on the fixture's link (iptables `statistic`). */
+  loss(percent: number): Promise<void>;
+  /** Limits the link to `bitsPerSecond` in each direction (tc `tbf`). */
+  rate(bitsPerSecond: number): Promise<void>;
+  /** Drops every packet on the link: new connections time out, open ones stall. */
+  cut(): Promise<void>;
+  /** Heals `cut()` and clears delay, loss and rate. */
+  restore(): Promise<void>;
+  /** Kills sshd: the listener and every session process (SIGKILL). */
+  killSshd(): Promise<void>;
+  /** Starts sshd again with the same config and host keys (killing it first if it runs). */
+  restartSshd(): Promise<void>;
+  /** Stops dockerd gracefully (SIGTERM); the socket stops answering. */
+  stopDockerd(): Promise<void>;
+  /** Starts dockerd again on the same data root (images survive). */
+  startDockerd(): Promise<void>;
+  /** Number of processes in the fixture whose command line contains `pattern` (or matches it). */
+  countRemote(pattern: string | RegExp): Promise<number>;
+  /** A second sshd in the fixture, with its own host keys unless `sameHostKeys`, same users and docker. */
+  startSecondSshd(options?: { sameHostKeys?: boolean }): Promise<SecondSshd>;
+  /** Stops everything the fixture started and removes its namespace, mounts, sockets and temp dir. */
+  stop(): Promise<void>;
+}
+
+const MARKER = 'SSH_DOCKER_TESTKIT_FIXTURE';
+const IMAGE = 'ssh-docker-test/busybox:latest';
+const DAEMON_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const NO_DOCKER_APPLETS = ['sh', 'env', 'cat', 'echo', 'ls', 'id', 'sleep', 'true', 'false', 'ps', 'printf', 'test'];
+// Hides a system containerd socket from dockerd in its own mount namespace, so that dockerd starts
+// its own managed containerd under the exec root instead of sharing the machine's. Constant text;
+// dockerd and its arguments follow as "$0" "$@".
+const DOCKERD_WRAPPER =
+  'if [ -S /run/containerd/containerd.sock ]; then mount -t tmpfs -o size=64k,mode=0700 tmpfs /run/containerd; fi; exec "$0" "$@"';
+
+let fixtureCounter = 0;
+const live = new Set<FixtureState>();
+let exitHookInstalled = false;
+
+interface SshdInstance {
+  child: ChildProcess;
+  configFile: string;
+  host: string;
+  port: number;
+}
+
+interface FixtureState {
+  id: string;
+  dir: string;
+  programs: Programs;
+  link: NetnsLink | undefined;
+  children: Set<ChildProcess>;
+  stopped: boolean;
+}
+
+function tail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-15).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => {
+        resolve(port);
+      });
+    });
+  });
+}
+
+function tcpOpen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.setTimeout(500);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => {
+      resolve(false);
+    });
+  });
+}
+
+function exitedPromise(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => { resolve(); }));
+}
+
+function hasExited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+/** Every process that belongs to the fixture: marked by its environment, or inside its namespace. */
+async function fixtureProcesses(state: FixtureState): Promise<ProcessInfo[]> {
+  const inNetns = new Set(state.link ? await netnsPids(state.programs.ip, state.link.name) : []);
+  const entry = `${MARKER}=${state.id}`;
+  return listProcesses().filter((p) => p.pid !== process.pid && (inNetns.has(p.pid) || hasEnv(p.pid, entry)));
+}
+
+function fixtureProcessesSync(state: FixtureState): ProcessInfo[] {
+  const entry = `${MARKER}=${state.id}`;
+  return listProcesses().filter((p) => p.pid !== process.pid && hasEnv(p.pid, entry));
+}
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // Best effort when a test run ends without stop(): only synchronous work is possible here.
+  process.once('exit', () => {
+    for (const state of live) {
+      for (const child of state.children) if (child.pid) killQuiet(child.pid, 'SIGKILL');
+      for (const p of fixtureProcessesSync(state)) killQuiet(p.pid, 'SIGKILL');
+      if (state.link) destroyNetnsSync(state.programs.ip, state.link);
+      unmountUnderSync(state.dir);
+      rmSync(state.dir, { recursive: true, force: true });
+    }
+  });
+}
+
+function mountsUnder(dir: string): string[] {
+  try {
+    return readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .map((line) => line.split(' ')[4] ?? '')
+      .filter((mountPoint) => mountPoint === dir || mountPoint.startsWith(`${dir}/`))
+      .sort((a, b) => b.length - a.length);
+  } catch {
+    return [];
+  }
+}
+
+function unmountUnderSync(dir: string): void {
+  for (const mountPoint of mountsUnder(dir)) runSyncQuiet('umount', ['-l', mountPoint]);
+}
+
+function validate(options: FixtureOptions): void {
+  const { maxSessions, maxStartups, acceptEnv, isolation } = options;
+  if (maxSessions !== undefined && (!Number.isInteger(maxSessions) || maxSessions < 0 || maxSessions > 10_000)) {
+    throw new RangeError('maxSessions must be an integer from 0 to 10000');
+  }
+  if (maxStartups !== undefined && !/^\d{1,5}(:\d{1,3}:\d{1,5})?$/.test(maxStartups)) {
+    throw new RangeError("maxStartups must be 'start' or 'start:rate:full' (digits), as in sshd_config(5)");
+  }
+  if (acceptEnv !== undefined && !acceptEnv.every((name) => /^[A-Za-z_*?][A-Za-z0-9_*?]*$/.test(name))) {
+    throw new RangeError('acceptEnv names must be environment variable names or patterns (letters, digits, _, *, ?)');
+  }
+  if (isolation !== undefined && !['auto', 'netns', 'loopback'].includes(isolation)) {
+    throw new TypeError("isolation must be 'auto', 'netns' or 'loopback'");
+  }
+}
+
+/**
+ * Starts a throwaway remote Docker host: a real OpenSSH `sshd` (ed25519, ecdsa and rsa host keys;
+ * a key user, a password user and a user without the docker CLI) in front of a real `dockerd` (its
+ * own data and exec roots, vfs storage, no iptables, no bridge, a busybox image imported from the
+ * local `/bin/busybox`; no registry). As root on Linux it lives in its own network namespace with a
+ * 198.18.0.0/15 address; otherwise on 127.0.0.1. Always call `stop()` (e.g. in `afterAll`).
+ *
+ * @example
+ * ```ts
+ * import { afterAll, beforeAll, expect, test } from 'vitest';
+ * import { execFileSync } from 'node:child_process';
+ * import { startDockerSshFixture, type DockerSshFixture } from '@ssh-docker/testkit';
+ *
+ * let fixture: DockerSshFixture;
+ * beforeAll(async () => { fixture = await startDockerSshFixture(); });
+ * afterAll(() => fixture.stop());
+ *
+ * test('the docker CLI reaches the fixture over ssh', () => {
+ *   const env = { ...process.env, PATH: `${fixture.sshBinDir}:${process.env.PATH}` };
+ *   const out = execFileSync('docker', ['-H', `ssh://${fixture.alias}`, 'run', '--rm', fixture.image, 'echo', 'ok'], { env });
+ *   expect(out.toString()).toBe('ok\n');
+ * });
+ * ```
+ */
+export async function startDockerSshFixture(options: FixtureOptions = {}): Promise<DockerSshFixture> {
+  validate(options);
+  const started = Date.now();
+  const programs = preflight();
+  const password = await ensureUsers();
+  await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
+  const n = ++fixtureCounter;
+  const id = `${process.pid}-${n}-${randomBytes(3).toString('hex')}`;
+  // Short base path: unix socket paths must stay under 108 bytes.
+  const dir = await mkdtemp(join(tmpdir().length < 40 ? tmpdir() : '/tmp', 'sdk-'));
+  await chmod(dir, 0o755); // the fixture's users traverse it to reach the docker socket
+  const state: FixtureState = { id, dir, programs, link: undefined, children: new Set(), stopped: false };
+  installExitHook();
+  live.add(state);
+  try {
+    return await setUp(state, options, password, started);
+  } catch (err) {
+    await teardown(state).catch((cleanupError: unknown) => {
+      debug('cleanup after a failed start failed: %s', String(cleanupError));
+    });
+    throw err;
+  }
+}
+
+async function setUp(
+  state: FixtureState,
+  options: FixtureOptions,
+  password: string,
+  started: number,
+): Promise<DockerSshFixture> {
+  const { dir, programs, id } = state;
+  const isolation = options.isolation ?? 'auto';
+  if (isolation !== 'loopback') {
+    try {
+      state.link = await createNetns(programs.ip, { pid: process.pid, dir });
+    } catch (err) {
+      if (isolation === 'netns') throw err;
+      debug('no network namespace (%s): falling back to loopback', (err as Error).message);
+    }
+  }
+  const link = state.link;
+  const host = link ? link.address : '127.0.0.1';
+  const port = link ? 22 : await freePort();
+  // nsenter, not `ip netns exec`: the latter remounts /sys, which hides the cgroup mounts dockerd needs.
+  const inFixture = (file: string, args: readonly string[]): [string, string[]] =>
+    link ? [programs.nsenter, [`--net=/run/netns/${link.name}`, '--', file, ...args]] : [file, [...args]];
+  const daemonEnv = { PATH: DAEMON_PATH, [MARKER]: id };
+
+  // Keys and files (in parallel with nothing else yet: ssh-keygen is quick except for RSA).
+  const passphrase = `pass phrase:@/?#%[] ü-${randomBytes(9).toString('base64url')}`;
+  const identityFile = join(dir, 'id_ed25519');
+  const encryptedIdentityFile = join(dir, 'id_ed25519_encrypted');
+  const keygen = Promise.all([
+    generateKey(programs.sshKeygen, join(dir, 'host_ed25519'), 'ed25519'),
+    generateKey(programs.sshKeygen, join(dir, 'host_ecdsa'), 'ecdsa'),
+    generateKey(programs.sshKeygen, join(dir, 'host_rsa'), 'rsa'),
+    generateKey(programs.sshKeygen, identityFile, 'ed25519'),
+    generateKey(programs.sshKeygen, encryptedIdentityFile, 'ed25519', passphrase),
+  ]);
+
+  // dockerd
+  const dockerSocket = join(dir, 'docker.sock');
+  await writeFile(join(dir, 'daemon.json'), '{}\n');
+  const dockerdArgs = [
+    '-c',
+    DOCKERD_WRAPPER,
+    programs.dockerd,
+    '--config-file',
+    join(dir, 'daemon.json'),
+    '--data-root',
+    join(dir, 'data'),
+    '--exec-root',
+    join(dir, 'x'),
+    '--host',
+    `unix://${dockerSocket}`,
+    '--pidfile',
+    join(dir, 'docker.pid'),
+    '--group',
+    SOCKET_GROUP,
+    '--storage-driver',
+    'vfs',
+    '--iptables=false',
+    '--ip6tables=false',
+    '--ip-forward=false',
+    '--ip-masq=false',
+    '--bridge',
+    'none',
+    '--userland-proxy=false',
+    '--shutdown-timeout',
+    '2',
+    '--log-level',
+    'warn',
+  ];
+  let dockerd: ChildProcess | undefined;
+  const startDockerd = async (): Promise<void> => {
+    const log = openSync(join(dir, 'dockerd.log'), 'a');
+    try {
+      // Its own mount namespace: dockerd's mounts (the data root, container rootfs) vanish with it.
+      const [file, args] = inFixture(programs.unshare, ['--mount', '--propagation', 'slave', '/bin/sh', ...dockerdArgs]);
+      dockerd = startDaemon(file, args, daemonEnv, ['ignore', log, log]);
+    } finally {
+      closeSync(log);
+    }
+    const child = dockerd;
+    state.children.add(child);
+    child.once('exit', () => state.children.delete(child));
+    const deadline = Date.now() + 30_000;
+    while (!(await ping(dockerSocket))) {
+      if (hasExited(child) || Date.now() > deadline) {
+        throw new FixtureError(
+          'ERR_FIXTURE_START',
+          `dockerd did not start (${hasExited(child) ? `exited with ${child.exitCode ?? child.signalCode}` : 'no answer in 30 s'}); its log ends:\n${tail(join(dir, 'dockerd.log'))}`,
+        );
+      }
+      await sleep(30);
+    }
+  };
+  const stopDockerd = async (): Promise<void> => {
+    const child = dockerd;
+    if (!child || hasExited(child)) return;
+    child.kill('SIGTERM');
+    const exited = exitedPromise(child);
+    const timedOut = await Promise.race([exited.then(() => false), sleep(15_000).then(() => true)]);
+    if (timedOut) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  };
+
+  const dockerdReady = startDockerd().then(() => importImage(dockerSocket, IMAGE, busyboxRootfs(programs.busybox)));
+
+  const hostKeysAll = await keygen;
+  const hostKeys = hostKeysAll.slice(0, 3);
+  const clientKey = hostKeysAll[3];
+  const encryptedKey = hostKeysAll[4];
+  if (!clientKey || !encryptedKey) throw new FixtureError('ERR_FIXTURE_START', 'ssh-keygen produced no client key');
+  const keyLine = (key: HostKey): string => `${key.type} ${key.blob.toString('base64')} ssh-docker-testkit\n`;
+  const authDir = join(dir, 'authorized_keys');
+  await mkdir(authDir, { mode: 0o755 });
+  await writeFile(join(authDir, USERS.docker), keyLine(clientKey) + keyLine(encryptedKey), { mode: 0o644 });
+  await writeFile(join(authDir, USERS.noDocker), keyLine(clientKey), { mode: 0o644 });
+
+  const dockerConfig = join(dir, 'docker-config');
+  await mkdir(dockerConfig, { mode: 0o755 });
+  await writeFile(join(dockerConfig, 'config.json'), '{}\n', { mode: 0o644 });
+  const noDockerBin = join(dir, 'nodocker-bin');
+  await mkdir(noDockerBin, { mode: 0o755 });
+  for (const applet of NO_DOCKER_APPLETS) await symlink(programs.busybox, join(noDockerBin, applet));
+
+  const sessionEnv = `${MARKER}=${id} DOCKER_HOST=unix://${dockerSocket} DOCKER_CONFIG=${dockerConfig}`;
+  const sshdConfig = (listenHost: string, listenPort: number, keyFiles: readonly string[], pidFile: string): string =>
+    [
+      '# ssh-docker testkit fixture: every line is written by the fixture, none comes from a test.',
+      `ListenAddress ${listenHost}:${listenPort}`,
+      ...keyFiles.map((file) => `HostKey ${file}`),
+      `PidFile ${pidFile}`,
+      // Keys live in the fixture's dir, not in the users' homes; StrictModes would demand
+      // root- or user-owned, non-writable parents (sshd_config(5)), which a temp dir is not.
+      `AuthorizedKeysFile ${authDir}/%u`,
+      'StrictModes no',
+      'UsePAM yes',
+      'PermitRootLogin no',
+      `AllowUsers ${USERS.docker} ${USERS.password} ${USERS.noDocker}`,
+      'PubkeyAuthentication yes',
+      `PasswordAuthentication ${options.passwordAuthentication === false ? 'no' : 'yes'}`,
+      `KbdInteractiveAuthentication ${options.keyboardInteractive === false ? 'no' : 'yes'}`,
+      `AllowStreamLocalForwarding ${options.allowStreamLocalForwarding === false ? 'no' : 'yes'}`,
+      ...(options.maxSessions !== undefined ? [`MaxSessions ${options.maxSessions}`] : []),
+      ...(options.maxStartups !== undefined ? [`MaxStartups ${options.maxStartups}`] : []),
+      ...(options.acceptEnv?.length ? [`AcceptEnv ${options.acceptEnv.join(' ')}`] : []),
+      'UseDNS no',
+      'PrintMotd no',
+      'LogLevel VERBOSE',
+      `SetEnv ${sessionEnv}`,
+      // A Match block's SetEnv replaces the global list, so it repeats it with a PATH without docker.
+      `Match User ${USERS.noDocker}`,
+      `  SetEnv ${sessionEnv} PATH=${noDockerBin}`,
+      '',
+    ].join('\n');
+
+  const hostKeyFiles = ['host_ed25519', 'host_ecdsa', 'host_rsa'].map((name) => join(dir, name));
+  const configFile = join(dir, 'sshd_config');
+  await writeFile(configFile, sshdConfig(host, port, hostKeyFiles, join(dir, 'sshd.pid')), { mode: 0o600 });
+
+  const knownHostsFile = join(dir, 'known_hosts');
+  await writeFile(knownHostsFile, knownHostsText(host, port, hostKeys), { mode: 0o644 });
+  const alias = `sdk-fixture-${id}`;
+  const sshConfigFile = join(dir, 'ssh_config');
+  await writeFile(
+    sshConfigFile,
+    [
+      `Host ${alias}`,
+      `  HostName ${host}`,
+      `  Port ${port}`,
+      `  User ${USERS.docker}`,
+      `  IdentityFile ${identityFile}`,
+      '  IdentitiesOnly yes',
+      `  UserKnownHostsFile ${knownHostsFile}`,
+      '  GlobalKnownHostsFile /dev/null',
+      '  StrictHostKeyChecking yes',
+      '  BatchMode yes',
+      '',
+    ].join('\n'),
+    { mode: 0o644 },
+  );
+  const sshBinDir = join(dir, 'bin');
+  await mkdir(sshBinDir, { mode: 0o755 });
+  await writeFile(
+    join(sshBinDir, 'ssh'),
+    `#!/bin/sh\nexec '${which('ssh') ?? '/usr/bin/ssh'}' -F '${sshConfigFile}' "$@"\n`,
+    { mode: 0o755 },
+  );
+
+  const sshdInstances = new Set<SshdInstance>();
+  const startSshd = async (instance: Omit<SshdInstance, 'child'>, logName: string): Promise<SshdInstance> => {
+    const logFile = join(dir, logName);
+    const [file, args] = inFixture(programs.sshd, ['-D', '-f', instance.configFile, '-E', logFile]);
+    const child = startDaemon(file, args, daemonEnv, 'ignore');
+    state.children.add(child);
+    child.once('exit', () => state.children.delete(child));
+    const running: SshdInstance = { ...instance, child };
+    sshdInstances.add(running);
+    const deadline = Date.now() + 10_000;
+    while (!(await tcpOpen(instance.host, instance.port))) {
+      if (hasExited(child) || Date.now() > deadline) {
+        throw new FixtureError(
+          'ERR_FIXTURE_START',
+          `sshd did not start on ${instance.host}:${instance.port}; its log ends:\n${tail(logFile)}`,
+        );
+      }
+      await sleep(20);
+    }
+    return running;
+  };
+  /** SIGKILL an sshd listener and its sessions: its descendants whose comm is sshd. */
+  const killSshdInstance = async (instance: SshdInstance): Promise<void> => {
+    const rootPid = instance.child.pid;
+    sshdInstances.delete(instance);
+    if (rootPid === undefined) return;
+    const all = listProcesses();
+    const family = new Set([rootPid]);
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const p of all) {
+        if (!family.has(p.pid) && family.has(p.ppid)) {
+          family.add(p.pid);
+          grew = true;
+        }
+      }
+    }
+    const victims = all.filter((p) => family.has(p.pid) && (p.pid === rootPid || p.comm === 'sshd'));
+    for (const p of victims) killQuiet(p.pid, 'SIGKILL');
+    instance.child.kill('SIGKILL');
+    await exitedPromise(instance.child);
+    await waitGone(
+      victims.map((p) => p.pid),
+      5000,
+    );
+  };
+
+  let mainSshd = await startSshd({ configFile, host, port }, 'sshd.log');
+  await dockerdReady;
+
+  const relay = new Relay(link ? inFixture : undefined, daemonEnv, programs, link, host, port);
+  let secondCounter = 0;
+
+  const netnsOnly = (what: string): NetnsLink => {
+    if (state.stopped) throw new FixtureError('ERR_FIXTURE_STOPPED', `${what}: the fixture is stopped`);
+    if (!link) {
+      throw new FixtureError(
+        'ERR_FIXTURE_UNSUPPORTED',
+        `${what} needs the fixture in its own network namespace (isolation 'netns': root on Linux with \`ip netns\`); this one runs on loopback`,
+      );
+    }
+    return link;
+  };
+  const nsIptables = async (args: readonly string[]): Promise<void> => {
+    const l = netnsOnly('network faults');
+    await runOk(programs.ip, ['netns', 'exec', l.name, programs.iptables, '-w', ...args]);
+  };
+  let chainsReady = false;
+  const ensureChains = async (): Promise<void> => {
+    if (chainsReady) return;
+    for (const chain of ['SDK_CUT', 'SDK_LOSS']) {
+      await nsIptables(['-N', chain]);
+      await nsIptables(['-A', 'INPUT', '-i', 'eth0', '-j', chain]);
+      await nsIptables(['-A', 'OUTPUT', '-o', 'eth0', '-j', chain]);
+    }
+    chainsReady = true;
+  };
+  const clearRate = async (l: NetnsLink): Promise<void> => {
+    await run(programs.tc, ['qdisc', 'del', 'dev', l.hostIf, 'root']);
+    await run(programs.ip, ['netns', 'exec', l.name, programs.tc, 'qdisc', 'del', 'dev', 'eth0', 'root']);
+  };
+
+  const fixture: DockerSshFixture = {
+    url: `ssh://${USERS.docker}@${host}:${port}`,
+    host,
+    port,
+    user: USERS.docker,
+    identityFile,
+    encryptedIdentityFile,
+    passphrase,
+    passwordUser: USERS.password,
+    password,
+    noDockerUser: USERS.noDocker,
+    knownHostsFile,
+    sshConfigFile,
+    alias,
+    sshBinDir,
+    hostKeys,
+    dockerSocket,
+    image: IMAGE,
+    dir,
+    isolation: link ? 'netns' : 'loopback',
+
+    async makeImage(name, { randomMiB }) {
+      if (!/^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/.test(name)) {
+        throw new TypeError('image name must be a lowercase docker reference such as `test/big:latest`');
+      }
+      if (!Number.isInteger(randomMiB) || randomMiB < 0 || randomMiB > 8191) {
+        throw new RangeError('randomMiB must be an integer from 0 to 8191');
+      }
+      await importImage(dockerSocket, name, [
+        ...busyboxRootfs(programs.busybox),
+        { type: 'random', name: 'random.bin', size: randomMiB * 1024 * 1024 },
+      ]);
+    },
+
+    async delay(ms) {
+      if (!Number.isInteger(ms) || ms < 0 || ms > 600_000) throw new RangeError('delay must be an integer number of ms from 0 to 600000');
+      if (state.stopped) throw new FixtureError('ERR_FIXTURE_STOPPED', 'delay: the fixture is stopped');
+      await relay.setDelay(ms);
+    },
+
+    async loss(percent) {
+      if (!(percent >= 0 && percent <= 100)) throw new RangeError('loss must be a percentage from 0 to 100');
+      await ensureChains();
+      await nsIptables(['-F', 'SDK_LOSS']);
+      if (percent > 0) {
+        const probability = (percent / 100).toFixed(6);
+        await nsIptables(['-A', 'SDK_LOSS', '-m', 'statistic', '--mode', 'random', '--probability', probability, '-j', 'DROP']);
+      }
+    },
+
+    async rate(bitsPerSecond) {
+      if (!Number.isInteger(bitsPerSecond) || bitsPerSecond < 8000) {
+        throw new RangeError('rate must be an integer number of bits per second, at least 8000');
+      }
+      const l = netnsOnly('rate');
+      const bytes = bitsPerSecond / 8;
+      // burst: one MTU at least, ~20 ms of traffic otherwise; queue: ~1 s of traffic.
+      const burst = String(Math.max(3000, Math.round(bytes / 50)));
+      const limit = String(Math.max(64 * 1024, Math.round(bytes)));
+      const tbf = ['root', 'tbf', 'rate', `${bitsPerSecond}bit`, 'burst', burst, 'limit', limit];
+      await runOk(programs.tc, ['qdisc', 'replace', 'dev', l.hostIf, ...tbf]);
+      await runOk(programs.ip, ['netns', 'exec', l.name, programs.tc, 'qdisc', 'replace', 'dev', 'eth0', ...tbf]);
+    },
+
+    async cut() {
+      await ensureChains();
+      await nsIptables(['-F', 'SDK_CUT']);
+      await nsIptables(['-A', 'SDK_CUT', '-j', 'DROP']);
+    },
+
+    async restore() {
+      const l = netnsOnly('restore');
+      if (chainsReady) {
+        await nsIptables(['-F', 'SDK_CUT']);
+        await nsIptables(['-F', 'SDK_LOSS']);
+      }
+      await clearRate(l);
+      await relay.setDelay(0);
+    },
+
+    async killSshd() {
+      if (state.stopped) throw new FixtureError('ERR_FIXTURE_STOPPED', 'killSshd: the fixture is stopped');
+      await killSshdInstance(mainSshd);
+    },
+
+    async restartSshd() {
+      if (state.stopped) throw new FixtureError('ERR_FIXTURE_STOPPED', 'restartSshd: the fixture is stopped');
+      if (sshdInstances.has(mainSshd)) await killSshdInstance(mainSshd);
+      mainSshd = await startSshd({ configFile, host, port }, 'sshd.log');
+    },
+
+    async stopDockerd() {
+      if (state.stopped) throw new FixtureError('ERR_FIXTURE_STOPPED', 'stopDockerd: the fixture is stopped');
+      await stopDockerd();
+    },
+
+    async startDockerd() {
+      if (state.stopped) throw new FixtureError('ERR_FIXTURE_STOPPED', 'startDockerd: the fixture is stopped');
+      if (dockerd && !hasExited(dockerd)) return;
+      await startDockerd();
+    },
+
+    async countRemote(pattern) {
+      const matches = (cmdline: string): boolean =>
+        typeof pattern === 'string' ? cmdline.includes(pattern) : pattern.test(cmdline);
+      return (await fixtureProcesses(state)).filter((p) => matches(p.cmdline)).length;
+    },
+
+    async startSecondSshd(secondOptions = {}) {
+      if (state.stopped) throw new FixtureError('ERR_FIXTURE_STOPPED', 'startSecondSshd: the fixture is stopped');
+      const k = ++secondCounter;
+      let keyFiles = hostKeyFiles;
+      let keys = hostKeys;
+      if (!secondOptions.sameHostKeys) {
+        keyFiles = (['ed25519', 'ecdsa', 'rsa'] as const).map((type) => join(dir, `host${k + 1}_${type}`));
+        keys = await Promise.all(
+          (['ed25519', 'ecdsa', 'rsa'] as const).map((type, i) => generateKey(programs.sshKeygen, keyFiles[i] ?? '', type)),
+        );
+      }
+      const secondPort = link ? 2200 + k : await freePort();
+      const secondConfig = join(dir, `sshd${k + 1}_config`);
+      await writeFile(secondConfig, sshdConfig(host, secondPort, keyFiles, join(dir, `sshd${k + 1}.pid`)), { mode: 0o600 });
+      const secondKnownHosts = join(dir, `known_hosts${k + 1}`);
+      await writeFile(secondKnownHosts, knownHostsText(host, secondPort, keys), { mode: 0o644 });
+      let instance = await startSshd({ configFile: secondConfig, host, port: secondPort }, `sshd${k + 1}.log`);
+      return {
+        host,
+        port: secondPort,
+        hostKeys: keys,
+        knownHostsFile: secondKnownHosts,
+        async stop() {
+          if (sshdInstances.has(instance)) await killSshdInstance(instance);
+          instance = { ...instance };
+        },
+      };
+    },
+
+    async stop() {
+      if (state.stopped) return;
+      state.stopped = true;
+      await relay.close();
+      for (const instance of [...sshdInstances]) await killSshdInstance(instance);
+      await stopDockerd();
+      await teardown(state);
+    },
+  };
+  debug('fixture %s up at %s in %d ms (%s)', id, fixture.url, Date.now() - started, fixture.isolation);
+  return fixture;
+}
+
+/** Kills whatever is left of the fixture and removes namespace, mounts and files. Idempotent. */
+async function teardown(state: FixtureState): Promise<void> {
+  state.stopped = true;
+  for (const child of state.children) child.kill('SIGKILL');
+  for (let round = 0; round < 3; round++) {
+    const left = await fixtureProcesses(state);
+    if (left.length === 0) break;
+    for (const p of left) killQuiet(p.pid, 'SIGKILL');
+    await waitGone(
+      left.map((p) => p.pid),
+      5000,
+    );
+  }
+  for (const mountPoint of mountsUnder(state.dir)) await run('umount', ['-l', mountPoint]);
+  if (state.link) await destroyNetns(state.programs.ip, state.link);
+  rmSync(state.dir, { recursive: true, force: true });
+  live.delete(state);
+}

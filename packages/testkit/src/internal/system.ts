@@ -1,0 +1,207 @@
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants, openSync, readSync, closeSync } from 'node:fs';
+import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { FixtureError } from '../errors.js';
+import { run, runOk } from './proc.js';
+
+/** Fixed names: sshd only authenticates users that exist in /etc/passwd. */
+export const USERS = {
+  docker: 'sdk-docker',
+  password: 'sdk-pw',
+  noDocker: 'sdk-nodocker',
+} as const;
+export const SOCKET_GROUP = 'sdk-docker-sock';
+/** Machine-wide state: the users' home directories and the password user's password (root only). */
+export const STATE_DIR = '/var/lib/ssh-docker-testkit';
+/** Per-boot locks for the address blocks and the fixtures that hold them. */
+export const RUN_DIR = '/run/ssh-docker-testkit';
+
+export const INSTALL_HINT =
+  'run `sudo bash node_modules/@ssh-docker/testkit/bin/install-system-deps.sh` (in this repository: packages/testkit/bin/install-system-deps.sh)';
+
+const SEARCH_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+export function which(name: string): string | undefined {
+  for (const dir of [...(process.env.PATH ?? '').split(':').filter(Boolean), ...SEARCH_PATH]) {
+    const candidate = `${dir}/${name}`;
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // next
+    }
+  }
+  return undefined;
+}
+
+export interface Programs {
+  sshd: string;
+  sshKeygen: string;
+  dockerd: string;
+  busybox: string;
+  ip: string;
+  tc: string;
+  iptables: string;
+  nsenter: string;
+  unshare: string;
+  docker: string | undefined;
+}
+
+/** The Debian package that provides each program the fixture runs. */
+const PACKAGES: Record<string, string> = {
+  sshd: 'openssh-server',
+  'ssh-keygen': 'openssh-client',
+  dockerd: 'docker.io',
+  containerd: 'docker.io',
+  runc: 'docker.io',
+  busybox: 'busybox-static',
+  ip: 'iproute2',
+  tc: 'iproute2',
+  iptables: 'iptables',
+  nsenter: 'util-linux',
+  unshare: 'util-linux',
+};
+
+function missing(name: string): FixtureError {
+  const pkg = PACKAGES[name] ?? name;
+  return new FixtureError(
+    'ERR_FIXTURE_MISSING_PACKAGE',
+    `the testkit fixture needs \`${name}\` (Debian package ${pkg}), which is not installed: ${INSTALL_HINT}, or \`sudo apt-get install -y ${pkg}\``,
+  );
+}
+
+/** True when the ELF file has no program interpreter, i.e. is statically linked. */
+function isStaticElf(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const header = Buffer.alloc(64);
+    readSync(fd, header, 0, 64, 0);
+    if (header.readUInt32BE(0) !== 0x7f454c46 || header[4] !== 2) return false; // ELF64 only
+    const phoff = Number(header.readBigUInt64LE(0x20));
+    const phentsize = header.readUInt16LE(0x36);
+    const phnum = header.readUInt16LE(0x38);
+    const table = Buffer.alloc(phentsize * phnum);
+    readSync(fd, table, 0, table.length, phoff);
+    for (let i = 0; i < phnum; i++) {
+      if (table.readUInt32LE(i * phentsize) === 3) return false; // PT_INTERP
+    }
+    return true;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+let programs: Programs | undefined;
+
+/** Checks privilege and programs once per process; the error names the package and the fix. */
+export function preflight(): Programs {
+  if (programs) return programs;
+  if (process.platform !== 'linux') {
+    throw new FixtureError(
+      'ERR_FIXTURE_PRIVILEGE',
+      `the testkit fixture runs a real dockerd and sshd and needs Linux (this is ${process.platform}): run the integration tests in a Linux VM or container, e.g. \`docker run --privileged -v "$PWD":/w -w /w node:20 bash -c 'bash packages/testkit/bin/install-system-deps.sh && pnpm test:integration'\``,
+    );
+  }
+  if (process.getuid?.() !== 0) {
+    throw new FixtureError(
+      'ERR_FIXTURE_PRIVILEGE',
+      'the testkit fixture needs root (dockerd, a second sshd with its own users, network namespaces): run the tests as root, e.g. `sudo -E pnpm test:integration`, or in a privileged container',
+    );
+  }
+  const find = (name: string): string => {
+    const path = which(name);
+    if (!path) throw missing(name);
+    return path;
+  };
+  const busybox = find('busybox');
+  for (const name of ['containerd', 'runc']) find(name);
+  if (!isStaticElf(busybox)) {
+    throw new FixtureError(
+      'ERR_FIXTURE_MISSING_PACKAGE',
+      `${busybox} is dynamically linked, so it cannot run alone in the test image: \`sudo apt-get install -y busybox-static\``,
+    );
+  }
+  programs = {
+    sshd: find('sshd'),
+    sshKeygen: find('ssh-keygen'),
+    dockerd: find('dockerd'),
+    busybox,
+    ip: find('ip'),
+    tc: find('tc'),
+    iptables: find('iptables'),
+    nsenter: find('nsenter'),
+    unshare: find('unshare'),
+    docker: which('docker'),
+  };
+  return programs;
+}
+
+async function groupMembers(user: string): Promise<string[]> {
+  const result = await run('id', ['-nG', user]);
+  return result.code === 0 ? result.stdout.trim().split(/\s+/) : [];
+}
+
+let usersReady: Promise<string> | undefined;
+
+/**
+ * Creates the fixture's system users and their socket group when missing (idempotent, safe across
+ * processes) and returns the password user's password. The password is random per machine, kept in
+ * a root-only file: the users exist machine-wide, and a known password would open them to any other
+ * sshd that allows password logins.
+ */
+export function ensureUsers(): Promise<string> {
+  usersReady ??= (async () => {
+    if ((await run('getent', ['group', SOCKET_GROUP])).code !== 0) {
+      const added = await run('groupadd', ['--system', SOCKET_GROUP]);
+      if (added.code !== 0 && (await run('getent', ['group', SOCKET_GROUP])).code !== 0) {
+        throw new FixtureError('ERR_FIXTURE_START', `groupadd ${SOCKET_GROUP} failed: ${added.stderr.trim()}`);
+      }
+    }
+    await mkdir(`${STATE_DIR}/home`, { recursive: true, mode: 0o755 });
+    await chmod(STATE_DIR, 0o755);
+    for (const user of Object.values(USERS)) {
+      const home = `${STATE_DIR}/home/${user}`;
+      if ((await run('id', ['-u', user])).code !== 0) {
+        const added = await run('useradd', [
+          '--system',
+          '--no-create-home',
+          '--home-dir',
+          home,
+          '--shell',
+          '/bin/sh',
+          '--groups',
+          SOCKET_GROUP,
+          user,
+        ]);
+        if (added.code !== 0 && (await run('id', ['-u', user])).code !== 0) {
+          throw new FixtureError('ERR_FIXTURE_START', `useradd ${user} failed: ${added.stderr.trim()}`);
+        }
+      } else if (!(await groupMembers(user)).includes(SOCKET_GROUP)) {
+        await runOk('usermod', ['-aG', SOCKET_GROUP, user]);
+      }
+      const uid = Number((await runOk('id', ['-u', user])).trim());
+      const gid = Number((await runOk('id', ['-g', user])).trim());
+      await mkdir(home, { recursive: true, mode: 0o755 });
+      await chown(home, uid, gid);
+    }
+    const passwordFile = `${STATE_DIR}/password`;
+    let password: string;
+    try {
+      password = (await readFile(passwordFile, 'utf8')).trim();
+    } catch {
+      // URL-special characters and non-ASCII on purpose: clients must percent-encode and redact it.
+      password = `p@ss:w/rd?#%[] é-${randomBytes(12).toString('base64url')}`;
+      try {
+        await writeFile(passwordFile, `${password}\n`, { mode: 0o600, flag: 'wx' });
+      } catch {
+        password = (await readFile(passwordFile, 'utf8')).trim();
+      }
+    }
+    await runOk('chpasswd', [], { input: `${USERS.password}:${password}\n` });
+    return password;
+  })();
+  usersReady.catch(() => {
+    usersReady = undefined;
+  });
+  return usersReady;
+}
