@@ -331,7 +331,11 @@ export class KnownHosts {
     // sshconnect.c, HOST_NEW: "checking without port identifier".
     const bare = this.#check(lowerAscii(host), presented, fp);
     if (bare.status === 'trusted' || bare.status === 'revoked') return bare;
-    return first;
+    // Still NEW; keep the @cert-authority lines the bare name found, so the error can explain them.
+    const seen = new Set(first.candidates.map((c) => `${c.source}:${c.line}`));
+    const cas = bare.candidates.filter((c) => c.marker === 'cert-authority' && !seen.has(`${c.source}:${c.line}`));
+    if (cas.length === 0) return first;
+    return { ...first, matches: [...first.matches, ...cas], candidates: [...first.candidates, ...cas] };
   }
 
   /**
