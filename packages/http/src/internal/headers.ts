@@ -65,26 +65,36 @@ function addSecret(out: Set<string>, text: string): void {
   if (text.length >= MIN_SECRET_LENGTH) out.add(text);
 }
 
-/** Docker's auth headers are base64url (or base64) JSON; Basic auth is base64 `user:pass`. */
+/** Docker's auth headers are base64url (or base64) JSON; Basic auth is base64 `user:pass`. Returns the secrets inside. */
 function decodedStrings(value: string): string[] {
   const found: string[] = [];
   for (const part of value.split(/\s+/)) {
     if (!/^[A-Za-z0-9+/_-]+=*$/.test(part)) continue;
     const text = Buffer.from(part, 'base64url').toString('utf8');
-    found.push(text);
     try {
-      collectStrings(JSON.parse(text), found);
+      collectSecretFields(JSON.parse(text), found);
     } catch {
-      for (const piece of text.split(':')) found.push(piece);
+      // Basic auth: "user:password"; the user name is not a secret, the password is.
+      const colon = text.indexOf(':');
+      if (colon !== -1) found.push(text.slice(colon + 1));
     }
   }
   return found;
 }
 
-function collectStrings(value: unknown, into: string[]): void {
-  if (typeof value === 'string') into.push(value);
-  else if (Array.isArray(value)) for (const v of value) collectStrings(v, into);
-  else if (typeof value === 'object' && value !== null) for (const v of Object.values(value)) collectStrings(v, into);
+/** Docker auth config fields that hold secrets: password, auth, identitytoken, registrytoken. */
+const SECRET_FIELD = /pass|auth|token|secret|key/i;
+
+function collectSecretFields(value: unknown, into: string[]): void {
+  if (Array.isArray(value)) {
+    for (const v of value) collectSecretFields(v, into);
+  } else if (typeof value === 'object' && value !== null) {
+    for (const [key, v] of Object.entries(value)) {
+      if (typeof v === 'string' && SECRET_FIELD.test(key)) into.push(v);
+      // X-Registry-Config maps registry names to auth configs.
+      else if (typeof v === 'object') collectSecretFields(v, into);
+    }
+  }
 }
 
 /** Replaces every listed secret in `text` with `[redacted]`. */

@@ -122,7 +122,7 @@ describe('dockerode 4.0.8 through createDockerAgent', () => {
       writeFileSync(join(dir, 'Dockerfile'), `FROM ${fixture.image}\nCOPY hello.txt /hello.txt\nRUN cat /hello.txt > /copy.txt\nCMD ["cat", "/copy.txt"]\n`);
       writeFileSync(join(dir, 'hello.txt'), 'built through the agent\n');
       const tar = execFileSync('tar', ['-C', dir, '-c', '.']);
-      const stream = await docker.buildImage(Readable.from([tar]) as unknown as NodeJS.ReadableStream, { t: 'http-test/built:1', networkmode: 'none' });
+      const stream = await docker.buildImage(Readable.from([tar]), { t: 'http-test/built:1', networkmode: 'none' });
       const events = await new Promise<{ error?: string; stream?: string }[]>((resolve, reject) => {
         docker.modem.followProgress(stream, (err: Error | null, output: { error?: string }[]) => (err === null ? resolve(output) : reject(err)));
       });
@@ -131,7 +131,7 @@ describe('dockerode 4.0.8 through createDockerAgent', () => {
       cleanup.push(container.id);
       await container.start();
       await container.wait();
-      const out = (await container.logs({ stdout: true, follow: false })) as unknown as Buffer;
+      const out = await container.logs({ stdout: true, follow: false });
       // Non-TTY logs are multiplexed: 8-byte header, then the payload.
       expect(out.subarray(8).toString()).toBe('built through the agent\n');
     } finally {

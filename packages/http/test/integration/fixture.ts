@@ -15,10 +15,10 @@ export interface DockerFixture {
 }
 
 /** TEMPORARY until @ssh-docker/testkit lands: a dockerd started by hand in /tmp/httpdev. */
-export async function startFixture(): Promise<DockerFixture> {
+export function startFixture(): Promise<DockerFixture> {
   const dockerSocket = '/tmp/httpdev/docker.sock';
   const image = 'test/busybox:latest';
-  return {
+  return Promise.resolve({
     dockerSocket,
     image,
     makeImage(name, { randomMiB }) {
@@ -33,7 +33,7 @@ export async function startFixture(): Promise<DockerFixture> {
       return Promise.resolve(name);
     },
     stop: () => Promise.resolve(),
-  };
+  });
 }
 
 /** The connector the transport will provide, here straight to the daemon's socket. */
