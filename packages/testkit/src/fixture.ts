@@ -117,7 +117,11 @@ export interface DockerSshFixture {
   stopDockerd(): Promise<void>;
   /** Starts dockerd again on the same data root (images survive). */
   startDockerd(): Promise<void>;
-  /** Number of processes in the fixture whose command line contains `pattern` (or matches it). */
+  /**
+   * Number of processes in the fixture (sshd sessions and what they run, dockerd and its children,
+   * orphans included) whose command line (arguments joined by spaces) contains `pattern` or matches
+   * the RegExp. A shell that only runs `sh -c <command>` is not counted; its command is.
+   */
   countRemote(pattern: string | RegExp): Promise<number>;
   /** A second sshd in the fixture, with its own host keys unless `sameHostKeys`, same users and docker. */
   startSecondSshd(options?: { sameHostKeys?: boolean }): Promise<SecondSshd>;
@@ -687,7 +691,10 @@ async function setUp(
     async countRemote(pattern) {
       const matches = (cmdline: string): boolean =>
         typeof pattern === 'string' ? cmdline.includes(pattern) : pattern.test(cmdline);
-      return (await fixtureProcesses(state)).filter((p) => matches(p.cmdline)).length;
+      // A shell running `sh -c <command>` only waits for its child, which is the process that
+      // matters (and the one left behind as an orphan): count the command, not its wrapper.
+      const isShellWrapper = (p: ProcessInfo): boolean => /^(?:sh|dash|bash|ash)$/.test(p.comm) && / -c /.test(p.cmdline);
+      return (await fixtureProcesses(state)).filter((p) => !isShellWrapper(p) && matches(p.cmdline)).length;
     },
 
     async startSecondSshd(secondOptions = {}) {

@@ -176,8 +176,10 @@ export function ensureUsers(): Promise<string> {
         if (added.code !== 0 && (await run('id', ['-u', user])).code !== 0) {
           throw new FixtureError('ERR_FIXTURE_START', `useradd ${user} failed: ${added.stderr.trim()}`);
         }
-      } else if (!(await groupMembers(user)).includes(SOCKET_GROUP)) {
-        await runOk('usermod', ['-aG', SOCKET_GROUP, user]);
+      } else {
+        if (!(await groupMembers(user)).includes(SOCKET_GROUP)) await runOk('usermod', ['-aG', SOCKET_GROUP, user]);
+        const entry = (await runOk('getent', ['passwd', user])).trim().split(':');
+        if (entry[5] !== home) await runOk('usermod', ['--home', home, user]);
       }
       const uid = Number((await runOk('id', ['-u', user])).trim());
       const gid = Number((await runOk('id', ['-g', user])).trim());
