@@ -201,11 +201,13 @@ export class KnownHosts {
    * ```
    */
   static load(paths: readonly string[]): KnownHosts {
-    if (!Array.isArray(paths) || paths.some((p) => typeof p !== 'string' || p.length === 0)) {
+    const list: unknown = paths;
+    if (!Array.isArray(list) || list.some((p) => typeof p !== 'string' || p.length === 0)) {
       throw new TypeError('paths must be an array of non-empty strings');
     }
-    const kh = new KnownHosts([...paths]);
-    for (const path of paths) {
+    const files = list as string[];
+    const kh = new KnownHosts([...files]);
+    for (const path of files) {
       let text: string;
       try {
         text = readFileSync(path, 'utf8');

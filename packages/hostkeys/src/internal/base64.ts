@@ -26,7 +26,7 @@ export function decodeBase64Strict(text: string): Buffer | undefined {
   }
   if (simple) clean = text;
   else {
-    for (let i = 0; i < text.length; i++) if (!isSpace(text.charCodeAt(i))) clean += text[i];
+    for (let i = 0; i < text.length; i++) if (!isSpace(text.charCodeAt(i))) clean += text.charAt(i);
   }
   const n = clean.length;
   if (n === 0) return Buffer.alloc(0);

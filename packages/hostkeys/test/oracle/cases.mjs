@@ -5,7 +5,6 @@
 // HMAC of name without lower-casing; {TAB} is a tab, {CR} a carriage return, {LONG:n} n letters.
 // presented: which server key the client asks for (A ed25519, B rsa, C ecdsa).
 
-/** @type {import('./harness.mjs').OracleCase[]} */
 export const cases = [
   // plain names
   { id: 'plain-exact', rule: 'plain name', kh: 'myhost {A}', host: 'myhost', presented: 'A' },

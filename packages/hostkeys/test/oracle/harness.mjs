@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { clearTimeout, setTimeout } from 'node:timers';
 
 const KEY_SPECS = {
   A: ['ed25519'], B: ['rsa', '-b', '2048'], C: ['ecdsa', '-b', '256'],
@@ -105,7 +106,10 @@ export async function startSshd(dir, keys) {
   const proc = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`sshd did not start: ${log}`)), 10_000);
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`sshd did not start: ${log}`));
+    }, 10_000);
     proc.stderr.on('data', (d) => {
       log += d;
       if (log.includes('Server listening')) {
@@ -113,12 +117,16 @@ export async function startSshd(dir, keys) {
         resolve();
       }
     });
+    timer.unref?.();
     proc.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`sshd exited with ${code}: ${log}`));
     });
   });
   proc.stderr.resume();
+  // Never leave an sshd behind, even when the caller dies before calling stop().
+  const killOnExit = () => proc.kill('SIGKILL');
+  process.once('exit', killOnExit);
   const proxy = join(dir, 'proxy.mjs');
   writeFileSync(
     proxy,
@@ -131,6 +139,7 @@ export async function startSshd(dir, keys) {
     pid: proc.pid,
     stop: () =>
       new Promise((resolve) => {
+        process.removeListener('exit', killOnExit);
         if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
         proc.once('exit', () => resolve());
         proc.kill('SIGTERM');
