@@ -1,0 +1,6 @@
+/**
+ * ssh_config resolution for `@ssh-docker/transport`: `resolveSshTarget()` gives what
+ * `ssh -G` (OpenSSH 9.2p1) gives for a target, from an `ssh://` URL or a `[user@]host` alias.
+ */
+export { resolveSshTarget } from './resolve.js';
+export type { ResolvedSshTarget, ResolveSshTargetOptions, SshConfigOverrides } from './resolve.js';
