@@ -27,15 +27,30 @@ function checkCount(name: string, value: number | undefined, fallback: number): 
   return value;
 }
 
+const superAddRequest = (Agent.prototype as unknown as { addRequest: (this: Agent, req: ClientRequest, options: unknown) => void }).addRequest;
+
 class DockerAgent extends Agent {
   readonly #connect: Connector;
   readonly #connectTimeoutMs: number;
   readonly #idleTimeoutMs: number;
+  // Node's Agent counts a connection only once it exists, so with an asynchronous connector a burst
+  // of requests would all pass its maxSockets check. This counts every stream from the moment it is
+  // asked for until it closes (hijacked ones included: they are still channels).
+  readonly #max: number;
+  #live = 0;
+  readonly #waiters: (() => void)[] = [];
+  // Requests held back while every slot is busy, so that a stream freed later is reused rather than reopened.
+  readonly #queued: [ClientRequest, unknown][] = [];
 
   constructor(connect: Connector, options: DockerAgentOptions) {
     const maxSockets = checkCount('maxSockets', options.maxSockets, DEFAULT_MAX_SOCKETS);
     const maxFreeSockets = checkCount('maxFreeSockets', options.maxFreeSockets, DEFAULT_MAX_FREE_SOCKETS);
     super({ keepAlive: true, maxSockets, maxFreeSockets, scheduling: 'lifo' });
+    this.#max = maxSockets;
+    // Registered after Node's own 'free' handler, so the freed stream is already in freeSockets.
+    this.on('free', () => {
+      this.#pump();
+    });
     this.#connect = connect;
     this.#connectTimeoutMs = checkMs('connectTimeoutMs', options.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS);
     this.#idleTimeoutMs = checkMs('idleTimeoutMs', options.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS);
@@ -45,20 +60,76 @@ class DockerAgent extends Agent {
   // Returning undefined tells the Agent to wait for the callback, which openStream calls exactly once.
   override createConnection(options: ClientRequestArgs, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
     const signal = options.signal ?? undefined;
-    openStream(this.#connect, { timeoutMs: this.#connectTimeoutMs, signal }, (err, stream) => {
-      if (callback === undefined) {
-        stream?.destroy();
-        return;
-      }
-      if (err !== null) callback(err, undefined as unknown as Duplex);
-      else callback(null, stream as Duplex);
+    this.#acquire(() => {
+      openStream(this.#connect, { timeoutMs: this.#connectTimeoutMs, signal }, (err, stream) => {
+        if (err !== null || stream === undefined) {
+          this.#release();
+          callback?.(err ?? new Error('unreachable'), undefined as unknown as Duplex);
+          return;
+        }
+        stream.once('close', () => {
+          this.#release();
+        });
+        if (callback === undefined) stream.destroy();
+        else callback(null, stream);
+      });
     });
     return undefined;
+  }
+
+  /** Node's entry point for every request (not in @types/node, but what ClientRequest calls). */
+  addRequest(req: ClientRequest, options: unknown): void {
+    if (this.#live >= this.#max && !this.#hasFree()) {
+      this.#queued.push([req, options]);
+      return;
+    }
+    superAddRequest.call(this, req, options);
+  }
+
+  #hasFree(): boolean {
+    return Object.values(this.freeSockets).some((list) => list?.some((s) => !s.destroyed) === true);
+  }
+
+  #pump(): void {
+    while (this.#queued.length > 0 && (this.#live < this.#max || this.#hasFree())) {
+      const [req, options] = this.#queued.shift() as [ClientRequest, unknown];
+      if (!req.destroyed) superAddRequest.call(this, req, options);
+    }
+  }
+
+  #acquire(go: () => void): void {
+    if (this.#live < this.#max) {
+      this.#live += 1;
+      go();
+      return;
+    }
+    this.#waiters.push(go);
+    // An idle kept-alive stream holds a slot a request needs now: close it to make room.
+    for (const list of Object.values(this.freeSockets)) {
+      const idle = list?.[0];
+      if (idle !== undefined) {
+        idle.destroy();
+        return;
+      }
+    }
+  }
+
+  #release(): void {
+    const next = this.#waiters.shift();
+    // The slot passes straight to the next waiter, or is given back.
+    if (next !== undefined) {
+      next();
+    } else {
+      this.#live -= 1;
+      this.#pump();
+    }
   }
 
   // A connection going back to the pool starts its idle clock; Node's Agent destroys a free
   // socket that times out.
   override keepSocketAlive(socket: Duplex): boolean {
+    // A request is waiting for a slot: let this stream close instead of idling in the pool.
+    if (this.#waiters.length > 0) return false;
     const keep = (Agent.prototype.keepSocketAlive as (this: Agent, s: Duplex) => boolean).call(this, socket);
     (socket as Duplex & { setTimeout(ms: number): void }).setTimeout(this.#idleTimeoutMs);
     return keep;

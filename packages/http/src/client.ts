@@ -335,6 +335,12 @@ export class DockerClient {
       return;
     }
 
+    cr.on('error', (err: Error) => {
+      const mapped = this.#mapError(err, where);
+      settle(mapped);
+      out?.destroy(mapped);
+    });
+
     function onAbort(): void {
       const err = new HttpError('ERR_HTTP_ABORTED', 'the request was aborted by its signal', { ...where, cause: signal?.reason });
       settle(err);
@@ -355,12 +361,6 @@ export class DockerClient {
         cr.destroy(err);
       }, ms);
     }
-
-    cr.on('error', (err: Error) => {
-      const mapped = this.#mapError(err, where);
-      settle(mapped);
-      out?.destroy(mapped);
-    });
 
     cr.on('response', (res: IncomingMessage) => {
       cleanup();
@@ -387,6 +387,9 @@ export class DockerClient {
       }
       const body = new PassThrough();
       out = body;
+      // As Node's own IncomingMessage: an error nobody listens for yet must not crash the process.
+      // The stream is still destroyed with it, so a later read, for await or pipeline() sees it.
+      body.on('error', () => undefined);
       res.on('error', (err: Error) => body.destroy(this.#mapError(err, where)));
       res.on('aborted', () => body.destroy(new HttpError('ERR_HTTP_CLOSED', 'the connection closed before the response body was complete', where)));
       body.on('close', () => {

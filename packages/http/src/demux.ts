@@ -41,6 +41,11 @@ export function demux(source: Readable): DemuxedStreams {
   const stdout = new Readable({ read: () => { wake(stdout); } });
   const stderr = new Readable({ read: () => { wake(stderr); } });
 
+  // As Node's IncomingMessage: an error nobody listens for yet must not crash the process; the
+  // outputs are still destroyed with it, so a later read, for await or pipeline() sees it.
+  stdout.on('error', () => undefined);
+  stderr.on('error', () => undefined);
+
   const fail = (err: Error): void => {
     if (done) return;
     done = true;

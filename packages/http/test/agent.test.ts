@@ -1,0 +1,186 @@
+import { request, type Agent, type IncomingMessage } from 'node:http';
+import { connect as netConnect } from 'node:net';
+import { Duplex, PassThrough } from 'node:stream';
+import { afterEach, describe, expect, test } from 'vitest';
+import { createDockerAgent, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_SOCKETS, type HttpError } from '../src/index.js';
+import { startHttpServer, type LocalServer } from './helpers/servers.js';
+import type { Server } from 'node:http';
+
+const servers: LocalServer<Server>[] = [];
+const agents: Agent[] = [];
+
+afterEach(async () => {
+  for (const a of agents.splice(0)) a.destroy();
+  for (const s of servers.splice(0)) await s.close();
+});
+
+async function okServer(): Promise<LocalServer<Server>> {
+  const s = await startHttpServer((req, res) => {
+    res.setHeader('Content-Type', 'text/plain');
+    res.end(`${req.method} ${req.url}`);
+  });
+  servers.push(s);
+  return s;
+}
+
+function get(agent: Agent, path = '/_ping'): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    request({ agent, host: 'docker', path }, (res: IncomingMessage) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.once('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    })
+      .once('error', reject)
+      .end();
+  });
+}
+
+function failure(agent: Agent): Promise<HttpError> {
+  return get(agent).then(
+    () => {
+      throw new Error('the request should have failed');
+    },
+    (err: unknown) => err as HttpError,
+  );
+}
+
+describe('createDockerAgent', () => {
+  test('sequential requests reuse one kept-alive stream', async () => {
+    const s = await okServer();
+    const agent = createDockerAgent(s.connect);
+    agents.push(agent);
+    for (let i = 0; i < 5; i += 1) expect(await get(agent, `/v1.41/n${i}`)).toEqual({ status: 200, body: `GET /v1.41/n${i}` });
+    expect(s.opened()).toBe(1);
+  });
+
+  test('concurrent requests open one stream each, up to maxSockets', async () => {
+    const s = await okServer();
+    const agent = createDockerAgent(s.connect, { maxSockets: 3 });
+    agents.push(agent);
+    await Promise.all(Array.from({ length: 9 }, () => get(agent)));
+    expect(s.opened()).toBe(3);
+  });
+
+  test('an idle kept-alive stream is closed after idleTimeoutMs', async () => {
+    const s = await okServer();
+    const agent = createDockerAgent(s.connect, { idleTimeoutMs: 50 });
+    agents.push(agent);
+    await get(agent);
+    expect(Object.values(agent.freeSockets).flat()).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(Object.values(agent.freeSockets).flat()).toHaveLength(0);
+    await get(agent);
+    expect(s.opened()).toBe(2);
+  });
+
+  test('a plain Duplex without socket methods works as a connection', async () => {
+    const s = await okServer();
+    const agent = createDockerAgent(() => {
+      const sock = netConnect(s.path);
+      // Duplex.from gives a stream with no setTimeout/setKeepAlive/ref/unref, as a generic channel may be.
+      return Promise.resolve(Duplex.from({ readable: sock, writable: sock }));
+    });
+    agents.push(agent);
+    expect(await get(agent)).toEqual({ status: 200, body: 'GET /_ping' });
+    expect(await get(agent)).toEqual({ status: 200, body: 'GET /_ping' });
+  });
+
+  test('a connector that rejects fails the request with ERR_HTTP_CONNECT, keeping its error and code', async () => {
+    const cause = Object.assign(new Error('lost'), { code: 'ERR_CONNECTION_LOST' });
+    const agent = createDockerAgent(() => Promise.reject(cause));
+    agents.push(agent);
+    const err = await failure(agent);
+    expect(err.code).toBe('ERR_HTTP_CONNECT');
+    expect(err.message).toBe('the connector failed to open a stream to the daemon (ERR_CONNECTION_LOST); see err.cause for what the transport reported');
+    expect(err.cause).toBe(cause);
+    expect(err.causeCode).toBe('ERR_CONNECTION_LOST');
+  });
+
+  test('a connector that throws synchronously fails the request with ERR_HTTP_CONNECT', async () => {
+    const agent = createDockerAgent(() => {
+      throw new Error('boom');
+    });
+    agents.push(agent);
+    const err = await failure(agent);
+    expect(err.code).toBe('ERR_HTTP_CONNECT');
+    expect(err.message).toBe('the connector failed to open a stream to the daemon; see err.cause for what the transport reported');
+    expect(err.causeCode).toBeUndefined();
+  });
+
+  test('a connector slower than connectTimeoutMs fails with ERR_HTTP_TIMEOUT and its late stream is destroyed', async () => {
+    const late = new PassThrough();
+    const agent = createDockerAgent(() => new Promise((resolve) => setTimeout(() => resolve(late), 100)), { connectTimeoutMs: 20 });
+    agents.push(agent);
+    const err = await failure(agent);
+    expect(err.code).toBe('ERR_HTTP_TIMEOUT');
+    expect(err.message).toBe('the connector did not open a stream within 20 ms; raise connectTimeoutMs or check the transport');
+    await new Promise((r) => setTimeout(r, 150));
+    expect(late.destroyed).toBe(true);
+  });
+
+  test('a connector that resolves with something else than a Duplex fails with ERR_HTTP_CONNECT', async () => {
+    const agent = createDockerAgent(() => Promise.resolve({} as Duplex));
+    agents.push(agent);
+    const err = await failure(agent);
+    expect(err.code).toBe('ERR_HTTP_CONNECT');
+    expect(err.message).toBe('the connector resolved with something that is not a Duplex stream; resolve with the stream it opened');
+  });
+
+  test('a connector that returns no promise fails with ERR_HTTP_CONNECT', async () => {
+    const agent = createDockerAgent((() => new PassThrough()) as unknown as () => Promise<Duplex>);
+    agents.push(agent);
+    const err = await failure(agent);
+    expect(err.code).toBe('ERR_HTTP_CONNECT');
+    expect(err.message).toBe('the connector must return a Promise of a Duplex; make it an async function');
+  });
+
+  test('createConnection calls back exactly once whatever the connector does', async () => {
+    const cases: (() => Promise<Duplex>)[] = [
+      () => Promise.reject(new Error('no')),
+      () => {
+        throw new Error('sync');
+      },
+      () => new Promise((resolve) => setTimeout(() => resolve(new PassThrough()), 40)),
+      () => Promise.resolve(new PassThrough()),
+    ];
+    for (const connect of cases) {
+      const agent = createDockerAgent(connect, { connectTimeoutMs: 10 });
+      agents.push(agent);
+      const calls: unknown[] = [];
+      agent.createConnection({}, (err) => calls.push(err));
+      await new Promise((r) => setTimeout(r, 80));
+      expect(calls).toHaveLength(1);
+    }
+  });
+
+  test('an aborted request closes the stream its connector opens later', async () => {
+    const late = new PassThrough();
+    const agent = createDockerAgent(() => new Promise((resolve) => setTimeout(() => resolve(late), 50)));
+    agents.push(agent);
+    const controller = new AbortController();
+    const done = new Promise<Error>((resolve) => {
+      request({ agent, host: 'docker', path: '/', signal: controller.signal }).once('error', resolve).end();
+    });
+    controller.abort();
+    expect((await done).name).toBe('AbortError');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(late.destroyed).toBe(true);
+  });
+
+  test('limits are checked when the agent is made', () => {
+    const connect = (): Promise<Duplex> => Promise.resolve(new PassThrough());
+    expect(() => createDockerAgent('nope' as unknown as () => Promise<Duplex>)).toThrow(
+      new TypeError('connect must be a function returning a Promise of a Duplex, e.g. () => transport.openStream()'),
+    );
+    expect(() => createDockerAgent(connect, { maxSockets: 0 })).toThrow(new RangeError('maxSockets must be a positive integer or Infinity'));
+    expect(() => createDockerAgent(connect, { idleTimeoutMs: -1 })).toThrow(new RangeError('idleTimeoutMs must be a positive integer number of milliseconds'));
+    expect(() => createDockerAgent(connect, { connectTimeoutMs: 1.5 })).toThrow(
+      new RangeError('connectTimeoutMs must be a positive integer number of milliseconds'),
+    );
+    const agent = createDockerAgent(connect);
+    agents.push(agent);
+    expect(agent.maxSockets).toBe(DEFAULT_MAX_SOCKETS);
+    expect(DEFAULT_IDLE_TIMEOUT_MS).toBe(30_000);
+  });
+});
