@@ -120,7 +120,7 @@ describe('createDockerAgent', () => {
   });
 
   test('a connector that resolves with something else than a Duplex fails with ERR_HTTP_CONNECT', async () => {
-    const agent = createDockerAgent(() => Promise.resolve({} as Duplex));
+    const agent = createDockerAgent(() => Promise.resolve(JSON.parse('{}') as Duplex));
     agents.push(agent);
     const err = await failure(agent);
     expect(err.code).toBe('ERR_HTTP_CONNECT');
