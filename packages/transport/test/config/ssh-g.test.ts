@@ -130,7 +130,7 @@ describe('resolveSshTarget() matches ssh -G -F file name', () => {
   });
 
   for (const row of rows) {
-    it(`${row.name}`, async () => {
+    it(row.name, async () => {
       for (const [path, text] of Object.entries(row.files ?? {})) home.write(path, text.split('HOME').join(home.dir));
       const config = home.write('test.config', row.config.split('HOME').join(home.dir));
       const out = await both(home, config, row.target);
