@@ -8,6 +8,10 @@ const packages = ['url', 'hostkeys', 'testkit', 'transport', 'http', 'cli'] as c
 // Workspace packages resolve through the `source` export condition, so tests run on src/ without a build.
 const conditions = ['source', 'node', 'import', 'module', 'default'];
 
+// Property tests scale with FC_NUM_RUNS (1,000 by default; a deep run sets 100,000): so does their time limit.
+const propertyRuns = Number(process.env['FC_NUM_RUNS'] ?? 1000);
+const unitTimeout = Math.max(30_000, propertyRuns * 10);
+
 function project(name: string, kind: 'unit' | 'integration'): TestProjectConfiguration {
   const root = fileURLToPath(new URL(`./packages/${name}/`, import.meta.url));
   return {
@@ -19,7 +23,7 @@ function project(name: string, kind: 'unit' | 'integration'): TestProjectConfigu
       include: kind === 'unit' ? ['test/**/*.test.ts'] : ['test/integration/**/*.test.ts'],
       exclude: kind === 'unit' ? ['test/integration/**', '**/node_modules/**'] : ['**/node_modules/**'],
       environment: 'node',
-      testTimeout: kind === 'unit' ? 30_000 : 180_000,
+      testTimeout: kind === 'unit' ? unitTimeout : 180_000,
       hookTimeout: kind === 'unit' ? 30_000 : 240_000,
       // Integration suites share one machine's namespaces and daemons: run their files one at a time.
       ...(kind === 'integration' ? { fileParallelism: false } : {}),
@@ -27,4 +31,9 @@ function project(name: string, kind: 'unit' | 'integration'): TestProjectConfigu
   };
 }
 
-export default packages.flatMap((name) => [project(name, 'unit'), project(name, 'integration')]);
+// Checks of the repository's own tooling (the dependency-direction script).
+const tools: TestProjectConfiguration = {
+  test: { name: 'tools:unit', root: fileURLToPath(new URL('./', import.meta.url)), include: ['scripts/test/*.test.ts'] },
+};
+
+export default [...packages.flatMap((name) => [project(name, 'unit'), project(name, 'integration')]), tools];

@@ -1,1 +1,6 @@
-export const x = 1;
+export { UrlError } from './errors.js';
+export type { UrlErrorCode } from './errors.js';
+export { formatSshUrl, parseSshUrl } from './parse.js';
+export type { FormatSshUrlOptions, ParseSshUrlOptions, SshUrl, SshUrlParts } from './parse.js';
+export { redact } from './redact.js';
+export { Secret } from './secret.js';
