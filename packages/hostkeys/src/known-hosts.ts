@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hashDigest, parseLine, type Marker, type ParsedEntry } from './internal/line.js';
-import { lowerAscii, matchPatternList, toBytes } from './internal/match.js';
+import { lowerAscii, matchCompiled, toBytes } from './internal/match.js';
 import { decodeKeyBlob, sha256Fingerprint, type DecodedKey } from './internal/wire.js';
 
 /** A line that OpenSSH would skip, or a file it could not read. Never an exception. */
@@ -159,6 +159,12 @@ let addText: (kh: KnownHosts, text: string, source: string) => void;
  */
 export class KnownHosts {
   readonly #entries: Entry[] = [];
+  /** Plain lines whose names are all literal, by name: most lines, found without a scan. */
+  readonly #literal = new Map<string, Entry[]>();
+  /** Hashed lines and lines with wildcards or negations: examined one by one. */
+  readonly #scan: Entry[] = [];
+  /** Lines found per lookup name, until lines are added (a re-key or reconnect looks up again). */
+  readonly #memo = new Map<string, Entry[]>();
   readonly #warnings: KnownHostsWarning[] = [];
   readonly #paths: string[];
 
@@ -238,6 +244,7 @@ export class KnownHosts {
   }
 
   #add(text: string, source: string): void {
+    this.#memo.clear();
     let lineNo = 0;
     let start = 0;
     while (start < text.length) {
@@ -248,7 +255,28 @@ export class KnownHosts {
       lineNo++;
       const parsed = parseLine(raw);
       if (parsed.kind === 'entry') {
-        this.#entries.push({ ...parsed, source, line: lineNo, index: this.#entries.length });
+        const entry: Entry = {
+          kind: 'entry',
+          marker: parsed.marker,
+          patterns: parsed.patterns,
+          hashed: parsed.hashed,
+          key: parsed.key,
+          writtenType: parsed.writtenType,
+          source,
+          line: lineNo,
+          index: this.#entries.length,
+        };
+        this.#entries.push(entry);
+        const literals = entry.patterns?.literals;
+        if (literals) {
+          for (const name of new Set(literals)) {
+            const list = this.#literal.get(name);
+            if (list) list.push(entry);
+            else this.#literal.set(name, [entry]);
+          }
+        } else {
+          this.#scan.push(entry);
+        }
       } else if (parsed.kind === 'invalid') {
         this.#warnings.push({ source, line: lineNo, reason: parsed.reason });
       }
@@ -257,15 +285,20 @@ export class KnownHosts {
 
   /** hostfile.c `match_maybe_hashed`: hashed fields compare the HMAC, others go through match.c. */
   #entriesFor(name: string): Entry[] {
+    const cached = this.#memo.get(name);
+    if (cached) return cached;
     const bytes = toBytes(name);
-    const out: Entry[] = [];
-    for (const e of this.#entries) {
+    const out: Entry[] = [...(this.#literal.get(bytes) ?? [])];
+    for (const e of this.#scan) {
       if (e.hashed !== null) {
         if (e.hashed.digest !== null && hashDigest(e.hashed.salt, name) === e.hashed.digest) out.push(e);
-      } else if (e.patterns !== null && matchPatternList(bytes, e.patterns) === 1) {
+      } else if (e.patterns !== null && matchCompiled(bytes, e.patterns)) {
         out.push(e);
       }
     }
+    out.sort((a, b) => a.index - b.index);
+    if (this.#memo.size >= 256) this.#memo.clear();
+    this.#memo.set(name, out);
     return out;
   }
 

@@ -5,7 +5,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { decodeBase64Strict } from './base64.js';
-import { toBytes } from './match.js';
+import { compilePatterns, toBytes, type CompiledPatterns } from './match.js';
 import { decodeKeyBlob, plainTypeForName, type DecodedKey } from './wire.js';
 
 export type Marker = 'revoked' | 'cert-authority' | null;
@@ -19,8 +19,8 @@ export interface HashedName {
 export interface ParsedEntry {
   readonly kind: 'entry';
   readonly marker: Marker;
-  /** The host field in bytes-as-latin1 form when not hashed. */
-  readonly patterns: string | null;
+  /** The host field, split and lower-cased, when not hashed. */
+  readonly patterns: CompiledPatterns | null;
   readonly hashed: HashedName | null;
   readonly key: DecodedKey;
   /** The key-type field as written (it may be an alias such as rsa-sha2-512). */
@@ -125,5 +125,5 @@ export function parseLine(s: string): ParsedEntry | SkippedLine | InvalidLine {
   if (key === undefined) return { kind: 'invalid', reason: 'key does not decode as an SSH public key' };
   // "ensure type of blob matches type at start of line" (and the ECDSA curve with it).
   if (key.keyType !== plain) return { kind: 'invalid', reason: 'key type field does not match the key' };
-  return { kind: 'entry', marker: m.marker, patterns: hashed === null ? toBytes(field) : null, hashed, key, writtenType };
+  return { kind: 'entry', marker: m.marker, patterns: hashed === null ? compilePatterns(toBytes(field)) : null, hashed, key, writtenType };
 }

@@ -74,3 +74,48 @@ export function matchPatternList(name: string, patterns: string): -1 | 0 | 1 {
   }
   return positive ? 1 : 0;
 }
+
+/** A host field split once, as match_pattern_list would walk it. */
+export interface CompiledPatterns {
+  /** A sub-pattern of 1023+ characters: the list can never return 1 (match.c). */
+  readonly never: boolean;
+  /** When every sub-pattern is a positive literal: the lower-cased names, for a map lookup. */
+  readonly literals: readonly string[] | null;
+  readonly subs: readonly { readonly negated: boolean; readonly pattern: string }[];
+}
+
+/** Splits `patterns` (bytes-as-latin1) into sub-patterns, lower-cased as match_pattern_list does. */
+export function compilePatterns(patterns: string): CompiledPatterns {
+  const subs: { negated: boolean; pattern: string }[] = [];
+  let never = false;
+  let i = 0;
+  const len = patterns.length;
+  while (i < len) {
+    let negated = false;
+    if (patterns[i] === '!') {
+      negated = true;
+      i++;
+    }
+    let end = patterns.indexOf(',', i);
+    if (end === -1) end = len;
+    const sub = patterns.slice(i, end);
+    if (sub.length >= MAX_SUBPATTERN) never = true;
+    subs.push({ negated, pattern: lowerAscii(sub) });
+    i = end < len ? end + 1 : end;
+  }
+  const literal = subs.every((x) => !x.negated && !x.pattern.includes('*') && !x.pattern.includes('?'));
+  return { never, literals: literal && !never ? subs.map((x) => x.pattern) : null, subs };
+}
+
+/** {@link matchPatternList} over a compiled list: true exactly when it would return 1. */
+export function matchCompiled(name: string, compiled: CompiledPatterns): boolean {
+  if (compiled.never) return false;
+  let positive = false;
+  for (const { negated, pattern } of compiled.subs) {
+    if (matchPattern(name, pattern)) {
+      if (negated) return false;
+      positive = true;
+    }
+  }
+  return positive;
+}

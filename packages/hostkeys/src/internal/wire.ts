@@ -128,6 +128,11 @@ function validEcPoint(curve: { jwk: string; pointLength: number }, q: Buffer): b
   }
 }
 
+/** The canonical blob, as a string: two keys are equal (sshkey_equal) exactly when these are. */
+function identityOf(canonical: Buffer): string {
+  return canonical.toString('base64');
+}
+
 /**
  * Decodes a public-key blob. Returns `undefined` for anything OpenSSH would refuse:
  * unknown type, truncated or trailing data, RSA under 1024 bits, an EC point off its curve.
@@ -143,7 +148,7 @@ export function decodeKeyBlob(blob: Buffer): DecodedKey | undefined {
     const nonce = r.string();
     if (nonce === undefined) return undefined;
     const keyType = plainTypeForName(name) ?? name;
-    return { keyType, family: 'CERT', identity: `${keyType}|${blob.toString('base64')}`, blob };
+    return { keyType, family: 'CERT', identity: `cert:${identityOf(blob)}`, blob };
   }
   const plain = NAME_TO_PLAIN[name];
   if (plain === undefined) return undefined;
@@ -151,28 +156,24 @@ export function decodeKeyBlob(blob: Buffer): DecodedKey | undefined {
     case 'ssh-ed25519': {
       const pk = r.string();
       if (pk?.length !== 32 || !r.done) return undefined;
-      const canonical = Buffer.concat([sshString(plain), sshString(pk)]);
-      return { keyType: plain, family: 'ED25519', identity: `${plain}|${pk.toString('hex')}`, blob: canonical };
+      // A valid Ed25519 blob is already canonical.
+      return { keyType: plain, family: 'ED25519', identity: identityOf(blob), blob };
     }
     case 'sk-ssh-ed25519@openssh.com': {
       const pk = r.string();
       const app = r.string();
       if (pk?.length !== 32 || app === undefined || !r.done) return undefined;
-      const canonical = Buffer.concat([sshString(plain), sshString(pk), sshString(app)]);
-      return {
-        keyType: plain,
-        family: 'ED25519-SK',
-        identity: `${plain}|${pk.toString('hex')}|${app.toString('hex')}`,
-        blob: canonical,
-      };
+      return { keyType: plain, family: 'ED25519-SK', identity: identityOf(blob), blob };
     }
     case 'ssh-rsa': {
       const e = r.mpint();
       const n = r.mpint();
       if (e === undefined || n === undefined || !r.done) return undefined;
       if (bitLength(n) < RSA_MIN_BITS) return undefined;
+      // sshkey_equal compares e and n: re-encode (type ssh-rsa, minimal mpints) so that equal keys have equal blobs.
       const canonical = Buffer.concat([sshString(plain), sshMpint(e), sshMpint(n)]);
-      return { keyType: plain, family: 'RSA', identity: `${plain}|${e.toString('hex')}|${n.toString('hex')}`, blob: canonical };
+      const same = canonical.equals(blob);
+      return { keyType: plain, family: 'RSA', identity: identityOf(same ? blob : canonical), blob: same ? blob : canonical };
     }
     case 'ssh-dss': {
       const parts = [r.mpint(), r.mpint(), r.mpint(), r.mpint()];
@@ -180,7 +181,7 @@ export function decodeKeyBlob(blob: Buffer): DecodedKey | undefined {
       const defined = parts.filter((p): p is Buffer => p !== undefined);
       if (defined.length !== 4) return undefined;
       const canonical = Buffer.concat([sshString(plain), ...defined.map(sshMpint)]);
-      return { keyType: plain, family: 'DSA', identity: `${plain}|${defined.map((p) => p.toString('hex')).join('|')}`, blob: canonical };
+      return { keyType: plain, family: 'DSA', identity: identityOf(canonical), blob: canonical };
     }
     case 'sk-ecdsa-sha2-nistp256@openssh.com':
     case 'ecdsa-sha2-nistp256':
@@ -193,13 +194,8 @@ export function decodeKeyBlob(blob: Buffer): DecodedKey | undefined {
       const app = sk ? r.string() : Buffer.alloc(0);
       if (curve === undefined || curveId === undefined || q === undefined || app === undefined || !r.done) return undefined;
       if (curveId.toString('latin1') !== curve.id || !validEcPoint(curve, q)) return undefined;
-      const canonical = Buffer.concat([sshString(plain), sshString(curve.id), sshString(q), ...(sk ? [sshString(app)] : [])]);
-      return {
-        keyType: plain,
-        family: sk ? 'ECDSA-SK' : 'ECDSA',
-        identity: `${plain}|${q.toString('hex')}${sk ? `|${app.toString('hex')}` : ''}`,
-        blob: canonical,
-      };
+      // Type and curve were checked, the point is uncompressed: the blob is canonical.
+      return { keyType: plain, family: sk ? 'ECDSA-SK' : 'ECDSA', identity: identityOf(blob), blob };
     }
     default:
       return undefined;
