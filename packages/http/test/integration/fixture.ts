@@ -1,42 +1,34 @@
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
+import { startDockerSshFixture } from '@ssh-docker/testkit';
 
-/** What these tests need from the fixture: a real dockerd socket and a busybox image. */
+/** What these tests need from the testkit fixture: its real dockerd's socket and images. */
 export interface DockerFixture {
   readonly dockerSocket: string;
   readonly image: string;
+  /** Makes an image with `randomMiB` MiB of random data and returns its name. */
   makeImage(name: string, options: { randomMiB: number }): Promise<string>;
   stop(): Promise<void>;
 }
 
-/** TEMPORARY until @ssh-docker/testkit lands: a dockerd started by hand in /tmp/httpdev. */
-export function startFixture(): Promise<DockerFixture> {
-  const dockerSocket = '/tmp/httpdev/docker.sock';
-  const image = 'test/busybox:latest';
-  return Promise.resolve({
-    dockerSocket,
-    image,
-    makeImage(name, { randomMiB }) {
-      const dir = mkdtempSync(join(tmpdir(), 'http-img-'));
-      try {
-        writeFileSync(join(dir, 'random.bin'), randomBytes(randomMiB * 1024 * 1024));
-        writeFileSync(join(dir, 'Dockerfile'), `FROM ${image}\nCOPY random.bin /random.bin\n`);
-        execFileSync('docker', ['-H', `unix://${dockerSocket}`, 'build', '-q', '-t', name, dir], { env: { ...process.env, DOCKER_BUILDKIT: '0' } });
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-      return Promise.resolve(name);
+/** Starts the testkit's throwaway host (real sshd + real dockerd); these tests use its dockerd. */
+export async function startFixture(): Promise<DockerFixture> {
+  const fixture = await startDockerSshFixture();
+  return {
+    dockerSocket: fixture.dockerSocket,
+    image: fixture.image,
+    async makeImage(name, options) {
+      await fixture.makeImage(name, options);
+      return name;
     },
-    stop: () => Promise.resolve(),
-  });
+    stop: () => fixture.stop(),
+  };
 }
 
-/** The connector the transport will provide, here straight to the daemon's socket. */
+/**
+ * The connector the transport will provide (one dial-stdio channel per call), here straight to the
+ * daemon's socket: the http package's contract is "any Duplex".
+ */
 export function socketConnector(path: string): () => Promise<Duplex> {
   return () => Promise.resolve(netConnect({ path, allowHalfOpen: true }));
 }
