@@ -4,7 +4,14 @@ import { dirname } from 'node:path';
 import { hashDigest } from './internal/line.js';
 import { decodePresented, lookupName } from './known-hosts.js';
 
-/** The host and key to record. */
+/**
+ * The host and key to record.
+ *
+ * @example
+ * ```ts
+ * const target: AppendTarget = { host: 'docker.example.com', port: 2222, key };
+ * ```
+ */
 export interface AppendTarget {
   readonly host: string;
   /** Defaults to 22; other ports are written as `[host]:port`. */
@@ -15,7 +22,14 @@ export interface AppendTarget {
   readonly key: Uint8Array;
 }
 
-/** Options of {@link appendKnownHost}. */
+/**
+ * Options of {@link appendKnownHost}.
+ *
+ * @example
+ * ```ts
+ * await appendKnownHost(path, target, { hash: false, lockTimeoutMs: 2000 });
+ * ```
+ */
 export interface AppendOptions {
   /** Write the name hashed (`|1|salt|hmac`), as `HashKnownHosts yes`. Default true. */
   readonly hash?: boolean;

@@ -6,10 +6,26 @@ import type { KnownHostsMatch } from './known-hosts.js';
  * - `ERR_HOST_KEY_CHANGED`: the host has known keys and the presented one is not among them (HOST_CHANGED),
  *   or it is not a pinned fingerprint, or it changed during a re-key.
  * - `ERR_HOST_KEY_REVOKED`: the presented key is listed under `@revoked` (HOST_REVOKED).
+ *
+ * @example
+ * ```ts
+ * switch (err.code) {
+ *   case 'ERR_HOST_KEY_UNKNOWN': offerAcceptNew(); break;
+ *   case 'ERR_HOST_KEY_CHANGED':
+ *   case 'ERR_HOST_KEY_REVOKED': alert(err.message); break;
+ * }
+ * ```
  */
 export type HostKeyErrorCode = 'ERR_HOST_KEY_UNKNOWN' | 'ERR_HOST_KEY_CHANGED' | 'ERR_HOST_KEY_REVOKED';
 
-/** What a {@link HostKeyError} is about. Holds no secret: host, port and public fingerprints only. */
+/**
+ * What a {@link HostKeyError} is about. Holds no secret: host, port and public fingerprints only.
+ *
+ * @example
+ * ```ts
+ * const { host, port, presented, matches } = err; // err: HostKeyError
+ * ```
+ */
 export interface HostKeyErrorDetails {
   readonly host: string;
   readonly port: number;

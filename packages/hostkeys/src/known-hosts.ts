@@ -1,9 +1,16 @@
 import { readFileSync } from 'node:fs';
-import { hashDigest, parseLine, type Marker, type ParsedEntry } from './internal/line.js';
+import { hashDigest, parseLine, type ParsedEntry } from './internal/line.js';
 import { lowerAscii, matchCompiled, toBytes } from './internal/match.js';
 import { decodeKeyBlob, sha256Fingerprint, type DecodedKey } from './internal/wire.js';
 
-/** A line that OpenSSH would skip, or a file it could not read. Never an exception. */
+/**
+ * A line that OpenSSH would skip, or a file it could not read. Never an exception.
+ *
+ * @example
+ * ```ts
+ * for (const w of knownHosts.warnings) log(`${w.source}:${w.line}: ${w.reason}`);
+ * ```
+ */
 export interface KnownHostsWarning {
   /** The file path, or the `source` given to {@link KnownHosts.parse}. */
   readonly source: string;
@@ -12,7 +19,14 @@ export interface KnownHostsWarning {
   readonly reason: string;
 }
 
-/** A known_hosts line that names the host looked up. */
+/**
+ * A known_hosts line that names the host looked up.
+ *
+ * @example
+ * ```ts
+ * for (const m of result.matches) log(`${m.source}:${m.line} ${m.keyType} ${m.fingerprint}`);
+ * ```
+ */
 export interface KnownHostsMatch {
   readonly source: string;
   readonly line: number;
@@ -26,10 +40,25 @@ export interface KnownHostsMatch {
   readonly sameKey: boolean;
 }
 
-/** OpenSSH's HostStatus: HOST_OK, HOST_NEW, HOST_CHANGED, HOST_REVOKED. */
+/**
+ * OpenSSH's HostStatus: HOST_OK, HOST_NEW, HOST_CHANGED, HOST_REVOKED.
+ *
+ * @example
+ * ```ts
+ * const status: HostKeyStatus = knownHosts.verify({ host, key }).status;
+ * ```
+ */
 export type HostKeyStatus = 'trusted' | 'unknown' | 'changed' | 'revoked';
 
-/** What {@link KnownHosts.verify} found. */
+/**
+ * What {@link KnownHosts.verify} found.
+ *
+ * @example
+ * ```ts
+ * const r: VerifyResult = knownHosts.verify({ host: 'h', port: 2222, key });
+ * if (r.status === 'changed') log(r.presented.fingerprint, r.matches);
+ * ```
+ */
 export interface VerifyResult {
   readonly status: HostKeyStatus;
   /**
@@ -45,7 +74,14 @@ export interface VerifyResult {
   readonly candidates: readonly KnownHostsMatch[];
 }
 
-/** Arguments of {@link KnownHosts.verify}. */
+/**
+ * Arguments of {@link KnownHosts.verify}.
+ *
+ * @example
+ * ```ts
+ * const options: VerifyOptions = { host: 'docker.example.com', port: 2222, key, hostKeyAlias: 'docker-prod' };
+ * ```
+ */
 export interface VerifyOptions {
   /** The host name as the user typed it (before any resolution); compared lower-cased. */
   readonly host: string;
@@ -57,7 +93,14 @@ export interface VerifyOptions {
   readonly hostKeyAlias?: string;
 }
 
-/** Arguments of {@link KnownHosts.hostKeyAlgorithms}. */
+/**
+ * Arguments of {@link KnownHosts.hostKeyAlgorithms}.
+ *
+ * @example
+ * ```ts
+ * const serverHostKey = knownHosts.hostKeyAlgorithms({ host: 'docker.example.com', port: 2222 });
+ * ```
+ */
 export interface LookupOptions {
   readonly host: string;
   readonly port?: number;
@@ -142,7 +185,7 @@ export function decodePresented(key: unknown): DecodedKey {
   return decoded;
 }
 
-let addText: (kh: KnownHosts, text: string, source: string) => void;
+let addText: (kh: KnownHosts, text: string, source: string, firstLine: number) => void;
 
 /**
  * A set of known_hosts lines from one or more files, looked up exactly as OpenSSH 9.2's ssh(1)
@@ -169,8 +212,8 @@ export class KnownHosts {
   readonly #paths: string[];
 
   static {
-    addText = (kh, text, source) => {
-      kh.#add(text, source);
+    addText = (kh, text, source, firstLine) => {
+      kh.#add(text, source, firstLine);
     };
   }
 
@@ -243,9 +286,9 @@ export class KnownHosts {
     return this.#entries.length;
   }
 
-  #add(text: string, source: string): void {
+  #add(text: string, source: string, firstLine = 1): void {
     this.#memo.clear();
-    let lineNo = 0;
+    let lineNo = firstLine - 1;
     let start = 0;
     while (start < text.length) {
       let nl = text.indexOf('\n', start);
@@ -404,9 +447,9 @@ export class KnownHosts {
   }
 }
 
-/** Internal: adds lines to a KnownHosts in memory (used after `appendKnownHost`). */
-export function addKnownHostsText(kh: KnownHosts, text: string, source: string): void {
-  addText(kh, text, source);
+/** Internal: adds lines to a KnownHosts in memory (used after `appendKnownHost`), numbered from `firstLine`. */
+export function addKnownHostsText(kh: KnownHosts, text: string, source: string, firstLine: number): void {
+  addText(kh, text, source, firstLine);
 }
 
-export type { Marker };
+

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { appendKnownHost } from './append.js';
 import { HostKeyError } from './errors.js';
 import { changedMessage, pinMismatchMessage, rekeyMessage, revokedMessage, unknownMessage } from './internal/messages.js';
@@ -10,10 +11,22 @@ import { addKnownHostsText, KnownHosts, type VerifyResult } from './known-hosts.
  *   the handshake completed, recorded; a changed or revoked key is still refused.
  * - `{ pinned: ['SHA256:…'] }`: only keys with these fingerprints are accepted; `@revoked` still wins.
  * - `'insecure-accept-any'`: every key is accepted, with a process warning each time. Tests only.
+ *
+ * @example
+ * ```ts
+ * const policy: HostKeyPolicy = { pinned: ['SHA256:R+MnGZbPyQdJIixBOkSHrBX38E3bxFA/6wQ0Zdnpwz8'] };
+ * ```
  */
 export type HostKeyPolicy = 'strict' | 'accept-new' | 'insecure-accept-any' | { readonly pinned: readonly string[] };
 
-/** Arguments of {@link createHostKeyVerifier}. */
+/**
+ * Arguments of {@link createHostKeyVerifier}.
+ *
+ * @example
+ * ```ts
+ * const options: HostKeyVerifierOptions = { knownHosts, host: 'docker.example.com', port: 2222, policy: 'accept-new' };
+ * ```
+ */
 export interface HostKeyVerifierOptions {
   /** Required for `strict` and `accept-new`; optional for pinned and insecure policies. */
   readonly knownHosts?: KnownHosts;
@@ -27,7 +40,14 @@ export interface HostKeyVerifierOptions {
   readonly hashRecorded?: boolean;
 }
 
-/** A key accepted under `accept-new`, waiting for the handshake to complete before it is written. */
+/**
+ * A key accepted under `accept-new`, waiting for the handshake to complete before it is written.
+ *
+ * @example
+ * ```ts
+ * const pending = verifier.decision?.pendingRecord; // { path, host, port, key }
+ * ```
+ */
 export interface PendingRecord {
   readonly path: string;
   readonly host: string;
@@ -36,7 +56,15 @@ export interface PendingRecord {
   readonly key: Buffer;
 }
 
-/** What the verifier decided about the last key ssh2 presented. */
+/**
+ * What the verifier decided about the last key ssh2 presented.
+ *
+ * @example
+ * ```ts
+ * const d = verifier.decision;
+ * if (d && !d.accepted) throw d.error;
+ * ```
+ */
 export interface HostKeyDecision {
   readonly policy: 'strict' | 'accept-new' | 'pinned' | 'insecure-accept-any';
   readonly accepted: boolean;
@@ -49,7 +77,15 @@ export interface HostKeyDecision {
   readonly pendingRecord?: PendingRecord;
 }
 
-/** The object {@link createHostKeyVerifier} returns. */
+/**
+ * The object {@link createHostKeyVerifier} returns.
+ *
+ * @example
+ * ```ts
+ * const verifier: HostKeyVerifier = createHostKeyVerifier({ knownHosts, host, port });
+ * client.connect({ host, port, hostVerifier: verifier.hostVerifier, algorithms: { serverHostKey: verifier.hostKeyAlgorithms } });
+ * ```
+ */
 export interface HostKeyVerifier {
   /** Give this to ssh2 as `hostVerifier`. Called with the raw key blob, also on every re-key. */
   readonly hostVerifier: (key: Buffer) => boolean;
@@ -211,7 +247,16 @@ export function createHostKeyVerifier(options: HostKeyVerifierOptions): HostKeyV
         { hash },
       );
       recorded = true;
-      addKnownHostsText(knownHosts, `${line}\n`, pending.path);
+      // Trust it in memory too, under the line number it got in the file.
+      let lineNumber = 1;
+      try {
+        const text = await readFile(pending.path, 'utf8');
+        const at = text.lastIndexOf(`${line}\n`);
+        lineNumber = at === -1 ? 1 : text.slice(0, at).split('\n').length;
+      } catch {
+        // The file was removed meanwhile: the in-memory entry still holds.
+      }
+      addKnownHostsText(knownHosts, `${line}\n`, pending.path, lineNumber);
       return true;
     },
   };

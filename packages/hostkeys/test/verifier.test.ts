@@ -138,7 +138,9 @@ describe('createHostKeyVerifier, accept-new', () => {
     expect(await v.recordAccepted()).toBe(false);
     expect(readFileSync(path, 'utf8')).toMatch(/^\|1\|\S+ ssh-ed25519 \S+\n$/);
     expect(KnownHosts.load([path]).verify({ host: 'myhost', port: 2222, key: blob('A') }).status).toBe('trusted');
-    expect(knownHosts.verify({ host: 'myhost', port: 2222, key: blob('A') }).status).toBe('trusted');
+    const again = knownHosts.verify({ host: 'myhost', port: 2222, key: blob('A') });
+    expect(again.status).toBe('trusted');
+    expect(again.matches.map((m) => [m.source, m.line])).toEqual([[path, 1]]);
   });
 
   test('a changed key is still refused and nothing is pending', async () => {
