@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { FixtureError } from './errors.js';
-import { importImage, ping } from './internal/dockerapi.js';
+import { importImage, killAllContainers, ping } from './internal/dockerapi.js';
 import { generateKey, knownHostsText } from './internal/keys.js';
 import type { HostKey } from './internal/keys.js';
 import { createNetns, destroyNetns, destroyNetnsSync, netnsPids } from './internal/netns.js';
@@ -411,6 +411,7 @@ async function setUp(
   const stopDockerd = async (): Promise<void> => {
     const child = dockerd;
     if (!child || hasExited(child)) return;
+    await killAllContainers(dockerSocket);
     child.kill('SIGTERM');
     const exited = exitedPromise(child);
     const timedOut = await Promise.race([exited.then(() => false), sleep(15_000).then(() => true)]);
@@ -729,10 +730,14 @@ async function setUp(
     async stop() {
       if (state.stopped) return;
       state.stopped = true;
+      const stopping = Date.now();
       await relay.close();
       for (const instance of [...sshdInstances]) await killSshdInstance(instance);
+      debug('fixture %s: sshd down after %d ms', id, Date.now() - stopping);
       await stopDockerd();
+      debug('fixture %s: dockerd down after %d ms', id, Date.now() - stopping);
       await teardown(state);
+      debug('fixture %s: stopped in %d ms', id, Date.now() - stopping);
     },
   };
   debug('fixture %s up at %s in %d ms (%s)', id, fixture.url, Date.now() - started, fixture.isolation);

@@ -56,3 +56,18 @@ export async function importImage(socketPath: string, name: string, entries: Ite
     throw new FixtureError('ERR_FIXTURE_START', `dockerd refused to import ${name}: HTTP ${reply.status} ${reply.body.slice(0, 500)}`);
   }
 }
+
+/**
+ * SIGKILLs every running container. dockerd's own shutdown waits for each container's stop timeout
+ * (10 s for a `sleep` as PID 1, which ignores SIGTERM); a throwaway fixture need not.
+ */
+export async function killAllContainers(socketPath: string): Promise<void> {
+  try {
+    const list = await call(socketPath, 'GET', '/containers/json', undefined, 3000);
+    if (list.status !== 200) return;
+    const ids = (JSON.parse(list.body) as { Id: string }[]).map((c) => c.Id).filter((id) => /^[0-9a-f]{64}$/.test(id));
+    await Promise.all(ids.map((id) => call(socketPath, 'POST', `/containers/${id}/kill`, undefined, 3000).catch(() => undefined)));
+  } catch {
+    // the daemon is gone or not answering: the caller stops it anyway
+  }
+}
