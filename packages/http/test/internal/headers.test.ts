@@ -1,0 +1,46 @@
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect } from 'vitest';
+import { credentialTexts, isCredentialHeader, scrub, validateHeaders } from '../../src/internal/headers.js';
+
+const numRuns = Number(process.env.FC_NUM_RUNS ?? 1000);
+const secretArb = fc.string({ unit: fc.constantFrom(...Array.from('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~!$')), minLength: 8, maxLength: 40 });
+
+describe('credential headers', () => {
+  test('the named credential headers and any name that looks like one are credentials', () => {
+    for (const name of ['X-Registry-Auth', 'x-registry-config', 'Authorization', 'Proxy-Authorization', 'Cookie', 'X-Auth-Token', 'X-Api-Secret', 'X-Password']) {
+      expect(isCredentialHeader(name)).toBe(true);
+    }
+    for (const name of ['Content-Type', 'Content-Length', 'Host', 'Upgrade', 'Connection']) expect(isCredentialHeader(name)).toBe(false);
+  });
+
+  test.prop([secretArb, secretArb, fc.string({ maxLength: 80 })], { numRuns })(
+    'no scrubbed daemon message contains the X-Registry-Auth password, its header, or an Authorization token',
+    (password, token, noise) => {
+      const auth = Buffer.from(JSON.stringify({ username: 'u', password, serveraddress: 'registry.example' })).toString('base64url');
+      const headers = validateHeaders({ 'X-Registry-Auth': auth, Authorization: `Bearer ${token}` });
+      const secrets = credentialTexts(headers);
+      const message = `${noise}${password} ${auth}${noise} Bearer ${token}`;
+      const out = scrub(message, secrets);
+      expect(out).not.toContain(password);
+      expect(out).not.toContain(auth);
+      expect(out).not.toContain(token);
+    },
+  );
+
+  test('the registry address in X-Registry-Auth is not a secret and stays in messages', () => {
+    const auth = Buffer.from(JSON.stringify({ username: 'u', password: 'pw-123456', serveraddress: 'registry.example:5000' })).toString('base64url');
+    const secrets = credentialTexts(validateHeaders({ 'X-Registry-Auth': auth }));
+    expect(scrub('login to registry.example:5000 failed with pw-123456', secrets)).toBe('login to registry.example:5000 failed with [redacted]');
+  });
+
+  test('Basic auth hides the password, not the user name', () => {
+    const secrets = credentialTexts(validateHeaders({ Authorization: `Basic ${Buffer.from('alice:open-sesame').toString('base64')}` }));
+    expect(scrub('alice used open-sesame', secrets)).toBe('alice used [redacted]');
+  });
+
+  test('a header value with CR or LF is refused without quoting it', () => {
+    expect(() => validateHeaders({ Cookie: 'a=b\r\nX-Injected: 1' })).toThrow(
+      new TypeError('header Cookie has a character that is not allowed in a field value (CR, LF, NUL or another control); remove it'),
+    );
+  });
+});
