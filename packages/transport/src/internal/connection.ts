@@ -1,0 +1,457 @@
+import { connect as netConnect } from 'node:net';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { Client } from 'ssh2';
+import type { Algorithms, ClientChannel, ConnectConfig } from 'ssh2';
+import { createHostKeyVerifier } from '@ssh-docker/hostkeys';
+import type { HostKeyPolicy, HostKeyVerifier, KnownHosts } from '@ssh-docker/hostkeys';
+import type { TransportError, TransportErrorTarget } from '../errors.js';
+import { authHandler } from './credentials.js';
+import type { AuthAttempt, Credentials } from './credentials.js';
+import { publish } from './diagnostics.js';
+import { connectFailure, transportError, where } from './failures.js';
+import { DockerStream } from './stream.js';
+
+/** Everything one SSH connection needs; shared by all connections of a transport. */
+export interface ConnectionSettings {
+  readonly target: TransportErrorTarget & { readonly port: number; readonly user: string };
+  readonly family?: 4 | 6;
+  readonly connectTimeoutMs: number;
+  readonly keepaliveIntervalMs: number;
+  readonly keepaliveCountMax: number;
+  readonly algorithms: Algorithms;
+  readonly knownHosts: KnownHosts;
+  readonly hostKeyPolicy: HostKeyPolicy;
+  readonly hostKeyAlias?: string;
+  readonly recordTo?: string;
+  readonly credentials: Credentials;
+  /** `exec` of this command, or a direct-streamlocal channel to `streamLocalPath`. */
+  readonly command: string;
+  readonly streamLocalPath?: string;
+  /** Opens the byte stream to the server through a jump host, instead of TCP. */
+  readonly via?: () => Promise<Duplex>;
+}
+
+/** What the connection learned while it connected, for `check()` and diagnostics. */
+export interface ConnectReport {
+  tcpMs: number;
+  hostKeyMs: number;
+  authMs: number;
+  hostKey?: { keyType: string; fingerprint: string; outcome: string };
+  authMethod?: string;
+}
+
+/** A channel open the server refused (MaxSessions reached, or streamlocal not allowed). */
+export class ChannelRefused extends Error {
+  override readonly name = 'ChannelRefused';
+}
+
+interface Ssh2Internals {
+  _protocol?: { ping?: () => void };
+  _callbacks?: ((...args: unknown[]) => void)[];
+}
+
+let nextId = 1;
+
+/**
+ * One ssh2 connection: TCP (or a jump host's channel), the handshake with host-key verification,
+ * authentication, keepalive, and channels. It reports its end once, through `onEnd`.
+ */
+export class SshConnection {
+  readonly id = nextId++;
+  readonly settings: ConnectionSettings;
+  /** Channels opened or being opened on this connection. */
+  active = 0;
+  /** The server's session limit, once learned from a refused channel open. */
+  limit: number;
+  ready = false;
+  ended = false;
+  readonly report: ConnectReport = { tcpMs: 0, hostKeyMs: 0, authMs: 0 };
+  readonly streams = new Set<DockerStream>();
+  #client: Client | undefined;
+  #socket: Socket | undefined;
+  #refs = 0;
+  #keepalive: NodeJS.Timeout | undefined;
+  #lastData = Date.now();
+  #unanswered = 0;
+  #endError: TransportError | undefined;
+  readonly #onEnd: (connection: SshConnection, error: TransportError | undefined) => void;
+  readonly #onRelease: (connection: SshConnection) => void;
+
+  constructor(
+    settings: ConnectionSettings,
+    limit: number,
+    hooks: { onEnd: (connection: SshConnection, error: TransportError | undefined) => void; onRelease: (connection: SshConnection) => void },
+  ) {
+    this.settings = settings;
+    this.limit = limit;
+    this.#onEnd = hooks.onEnd;
+    this.#onRelease = hooks.onRelease;
+  }
+
+  /** Opens TCP, verifies the host key, authenticates. Settles exactly once. */
+  async connect(): Promise<void> {
+    const { target } = this.settings;
+    const started = Date.now();
+    publish('connect', { phase: 'start', connection: this.id, host: target.host, port: target.port, user: target.user });
+    const sock = await this.#openSocket();
+    this.report.tcpMs = Date.now() - started;
+    const verifier = createHostKeyVerifier({
+      knownHosts: this.settings.knownHosts,
+      host: target.host,
+      port: target.port,
+      policy: this.settings.hostKeyPolicy,
+      ...(this.settings.hostKeyAlias === undefined ? {} : { hostKeyAlias: this.settings.hostKeyAlias }),
+      ...(this.settings.recordTo === undefined ? {} : { recordTo: this.settings.recordTo }),
+    });
+    let attempt: AuthAttempt;
+    try {
+      attempt = await this.settings.credentials.prepare(target.user);
+    } catch (err) {
+      sock.destroy();
+      throw err;
+    }
+    try {
+      await this.#handshake(sock, verifier, attempt, started);
+    } catch (err) {
+      sock.destroy();
+      this.#client?.removeAllListeners();
+      this.#client?.on('error', () => undefined);
+      this.ended = true;
+      throw err;
+    }
+    const decision = verifier.decision;
+    if (decision?.outcome === 'new') {
+      // accept-new: the server proved it holds the key; only now is it recorded.
+      await verifier.recordAccepted();
+    }
+    if (decision !== undefined) {
+      this.report.hostKey = { keyType: decision.result.presented.keyType, fingerprint: decision.result.presented.fingerprint, outcome: decision.outcome };
+    }
+    this.ready = true;
+    this.#startKeepalive();
+    this.#applyRef();
+    publish('connect', {
+      phase: 'ready',
+      connection: this.id,
+      host: target.host,
+      port: target.port,
+      user: target.user,
+      ms: Date.now() - started,
+      ...(this.report.hostKey === undefined ? {} : { fingerprint: this.report.hostKey.fingerprint }),
+    });
+  }
+
+  async #openSocket(): Promise<Duplex> {
+    const { target, connectTimeoutMs } = this.settings;
+    if (this.settings.via !== undefined) return this.settings.via();
+    return new Promise<Socket>((resolve, reject) => {
+      const socket = netConnect({ host: target.host, port: target.port, noDelay: true, ...(this.settings.family === undefined ? {} : { family: this.settings.family }) });
+      this.#socket = socket;
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(transportError('ERR_CONNECT_TIMEOUT', `SSH connection to ${where(target)} timed out after ${connectTimeoutMs} ms: check the address, the port and any firewall on the way`, target));
+      }, connectTimeoutMs);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        resolve(socket);
+      });
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(connectFailure(err, target));
+      });
+    });
+  }
+
+  #handshake(sock: Duplex, verifier: HostKeyVerifier, attempt: AuthAttempt, started: number): Promise<void> {
+    const { target, connectTimeoutMs } = this.settings;
+    const client = new Client();
+    this.#client = client;
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      let authStarted = 0;
+      let lastMethod: string | undefined;
+      const settle = (err: Error | undefined): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        // A server that saw the credentials (auth began) makes them spent; a network failure before does not.
+        attempt.finish(err === undefined ? 'authenticated' : authStarted > 0 ? 'rejected' : 'not-reached');
+        if (err === undefined) resolve();
+        else reject(err);
+      };
+      const timer = setTimeout(() => {
+        settle(transportError('ERR_CONNECT_TIMEOUT', `SSH handshake with ${where(target)} did not complete within ${connectTimeoutMs} ms: the server may be overloaded (MaxStartups) or not an SSH server`, target));
+        client.end();
+        sock.destroy();
+      }, connectTimeoutMs);
+
+      client.on('handshake', () => {
+        this.report.hostKeyMs = Date.now() - started - this.report.tcpMs;
+        authStarted = Date.now();
+      });
+      client.on('ready', () => {
+        this.report.authMs = Date.now() - authStarted;
+        if (lastMethod !== undefined) this.report.authMethod = lastMethod;
+        client.removeAllListeners('error');
+        client.on('error', (err: Error) => {
+          this.#end(transportError('ERR_CONNECTION_LOST', `SSH connection to ${where(target)} was lost; the next request reconnects`, target, err, attempt.secrets));
+        });
+        client.on('close', () => {
+          this.#end(transportError('ERR_CONNECTION_LOST', `SSH connection to ${where(target)} was closed; the next request reconnects`, target));
+        });
+        settle(undefined);
+      });
+      client.on('error', (err: Error & { level?: string }) => {
+        const refusal = verifier.decision?.error;
+        if (refusal !== undefined && verifier.decision?.accepted === false) {
+          settle(refusal);
+          return;
+        }
+        if (err.level === 'client-authentication') {
+          const tried = attempt.described.length === 0 ? 'no credentials (no agent, no identity file found, no password)' : attempt.described.join(', ');
+          const spent = this.settings.credentials.spent
+            ? '; a password or passphrase given as a Secret is cleared after the first connection: pass a provider function to reconnect with it'
+            : '';
+          settle(
+            transportError(
+              'ERR_AUTH_FAILED',
+              `SSH authentication as ${target.user} on ${where(target)} failed: tried ${tried}. Check the user name and that the public key is in ~/.ssh/authorized_keys there${spent}`,
+              target,
+              undefined,
+              attempt.secrets,
+            ),
+          );
+          return;
+        }
+        if (err.level === 'client-timeout') {
+          settle(transportError('ERR_CONNECT_TIMEOUT', `SSH handshake with ${where(target)} timed out`, target, err, attempt.secrets));
+          return;
+        }
+        if (authStarted === 0 && /handshake|algorithm|kex|no matching/i.test(err.message)) {
+          settle(
+            transportError(
+              'ERR_HANDSHAKE_FAILED',
+              `SSH handshake with ${where(target)} failed: the server and the hardened algorithm profile have nothing in common, or the server ended the key exchange. Check the server's sshd_config, or pass \`algorithms\``,
+              target,
+              err,
+              attempt.secrets,
+            ),
+          );
+          return;
+        }
+        settle(connectFailure(err, target));
+      });
+      client.on('close', () => {
+        settle(transportError('ERR_CONNECTION_LOST', `SSH connection to ${where(target)} closed during the handshake: the server may be dropping new connections (MaxStartups) or refusing this client`, target));
+      });
+
+      const handler = authHandler(attempt.methods);
+      const config: ConnectConfig = {
+        sock: sock,
+        username: target.user,
+        hostVerifier: verifier.hostVerifier,
+        algorithms: { ...this.settings.algorithms, serverHostKey: verifier.hostKeyAlgorithms as NonNullable<Algorithms['serverHostKey']> },
+        // Our own timers (connect, handshake, keepalive) replace ssh2's, so that none keeps an idle process alive.
+        readyTimeout: 0,
+        keepaliveInterval: 0,
+        agentForward: false,
+        tryKeyboard: true,
+        authHandler: ((methodsLeft: Parameters<typeof handler>[0], partial: Parameters<typeof handler>[1], next: Parameters<typeof handler>[2]) => {
+          handler(methodsLeft, partial, (method) => {
+            if (method !== false) lastMethod = method.type;
+            next(method);
+          });
+        }) as unknown as NonNullable<ConnectConfig['authHandler']>,
+      };
+      client.connect(config);
+    });
+  }
+
+  /**
+   * Keepalive of our own, on an unref'd timer: when nothing arrived for an interval, ask the server
+   * for an answer (OpenSSH's keepalive@openssh.com, as ssh's ServerAliveInterval); after
+   * `keepaliveCountMax` unanswered intervals the connection is declared lost.
+   */
+  #startKeepalive(): void {
+    const { keepaliveIntervalMs, keepaliveCountMax, target } = this.settings;
+    if (keepaliveIntervalMs <= 0) return;
+    const client = this.#client as (Client & Ssh2Internals) | undefined;
+    const sock = this.#socket ?? (client as unknown as { _sock?: Duplex } | undefined)?._sock;
+    sock?.on('data', () => {
+      this.#lastData = Date.now();
+      this.#unanswered = 0;
+    });
+    this.#keepalive = setInterval(() => {
+      if (Date.now() - this.#lastData < keepaliveIntervalMs) return;
+      this.#unanswered += 1;
+      if (this.#unanswered > keepaliveCountMax) {
+        const waited = keepaliveIntervalMs * keepaliveCountMax;
+        this.#end(transportError('ERR_CONNECTION_LOST', `SSH server ${where(target)} did not answer ${keepaliveCountMax} keepalives (${waited} ms); the next request reconnects`, target));
+        return;
+      }
+      if (client?._protocol?.ping !== undefined && client._callbacks !== undefined) {
+        // ssh2 matches global-request replies to callbacks in order; queue one for ours.
+        client._callbacks.push(() => undefined);
+        client._protocol.ping();
+      }
+    }, keepaliveIntervalMs);
+    this.#keepalive.unref();
+  }
+
+  /** Opens one channel: dial-stdio, or direct-streamlocal to the socket path. */
+  openChannel(): Promise<DockerStream> {
+    const client = this.#client;
+    const { target } = this.settings;
+    if (client === undefined || this.ended) {
+      return Promise.reject(transportError('ERR_CONNECTION_LOST', `SSH connection to ${where(target)} is closed; the request can be retried`, target));
+    }
+    return new Promise<DockerStream>((resolve, reject) => {
+      const kind = this.settings.streamLocalPath === undefined ? 'exec' : 'streamlocal';
+      const done = (err: Error | undefined, channel: ClientChannel | undefined): void => {
+        if (err !== undefined || channel === undefined) {
+          const message = err?.message ?? '';
+          if (/open failed|prohibited|resource shortage|administratively/i.test(message)) {
+            reject(new ChannelRefused(message));
+            return;
+          }
+          reject(transportError('ERR_CONNECTION_LOST', `SSH channel to ${where(target)} could not be opened; the request can be retried`, target, err));
+          return;
+        }
+        if (this.ended) {
+          channel.close();
+          reject(transportError('ERR_CONNECTION_LOST', `SSH connection to ${where(target)} was lost; the request can be retried`, target));
+          return;
+        }
+        const stream = new DockerStream({
+          channel,
+          kind,
+          target,
+          host: {
+            released: () => {
+              this.streams.delete(stream);
+              this.active -= 1;
+              publish('stream', { phase: 'close', connection: this.id, host: target.host, port: target.port });
+              this.#onRelease(this);
+            },
+            setRef: (ref) => {
+              this.#refs += ref ? 1 : -1;
+              this.#applyRef();
+            },
+          },
+        });
+        this.streams.add(stream);
+        publish('stream', { phase: 'open', connection: this.id, host: target.host, port: target.port, kind });
+        resolve(stream);
+      };
+      try {
+        if (this.settings.streamLocalPath !== undefined) {
+          client.openssh_forwardOutStreamLocal(this.settings.streamLocalPath, (err, channel) => {
+            done(err, channel);
+          });
+        } else {
+          // No env, no pty, no agent forwarding: nothing from this process reaches the remote side.
+          client.exec(this.settings.command, (err, channel) => {
+            done(err, channel);
+          });
+        }
+      } catch (err) {
+        done(err instanceof Error ? err : new Error('channel open failed'), undefined);
+      }
+    });
+  }
+
+  /** Runs a fixed command from our own code (never user input) and collects a bounded part of its output. For `check()`. */
+  exec(command: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const client = this.#client;
+    const { target } = this.settings;
+    if (client === undefined || this.ended) {
+      return Promise.reject(transportError('ERR_CONNECTION_LOST', `SSH connection to ${where(target)} is closed`, target));
+    }
+    return new Promise((resolve, reject) => {
+      client.exec(command, (err, channel) => {
+        if (err !== undefined) {
+          reject(transportError('ERR_CHANNEL_REFUSED', `SSH server ${where(target)} refused to run a command: check MaxSessions in its sshd_config`, target, err));
+          return;
+        }
+        let stdout = '';
+        let stderr = '';
+        let code: number | null = null;
+        channel.on('data', (chunk: Buffer) => {
+          if (stdout.length < 8192) stdout += chunk.toString('utf8');
+        });
+        channel.stderr.on('data', (chunk: Buffer) => {
+          if (stderr.length < 8192) stderr += chunk.toString('utf8');
+        });
+        channel.on('exit', (exitCode: number | null) => {
+          code = exitCode;
+        });
+        channel.on('close', () => {
+          resolve({ code, stdout, stderr });
+        });
+        channel.end();
+      });
+    });
+  }
+
+  /** A TCP forward to `host:port` through this connection (a ProxyJump hop), as a Duplex. */
+  forwardOut(host: string, port: number): Promise<Duplex> {
+    const client = this.#client;
+    const { target } = this.settings;
+    if (client === undefined || this.ended) {
+      return Promise.reject(transportError('ERR_CONNECTION_LOST', `jump host ${where(target)} is not connected; the request can be retried`, target));
+    }
+    return new Promise<Duplex>((resolve, reject) => {
+      client.forwardOut('127.0.0.1', 0, host, port, (err, channel) => {
+        if (err !== undefined) {
+          reject(transportError('ERR_CHANNEL_REFUSED', `jump host ${where(target)} refused to forward to ${host}:${port}: check AllowTcpForwarding in its sshd_config`, target, err));
+          return;
+        }
+        this.#refs += 1;
+        this.#applyRef();
+        channel.once('close', () => {
+          this.#refs -= 1;
+          this.#applyRef();
+        });
+        resolve(channel);
+      });
+    });
+  }
+
+  /** A connection with no ref'd stream does not keep the process alive. */
+  #applyRef(): void {
+    const sock = this.#socket;
+    if (sock === undefined) return;
+    if (this.#refs > 0 || !this.ready) sock.ref();
+    else sock.unref();
+  }
+
+  /** Ends the connection: every stream still open fails with `error`. */
+  #end(error: TransportError | undefined): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.#endError = error;
+    if (this.#keepalive !== undefined) clearInterval(this.#keepalive);
+    for (const stream of this.streams) stream.destroy(error);
+    this.streams.clear();
+    const client = this.#client;
+    if (client !== undefined) {
+      client.removeAllListeners('close');
+      client.on('error', () => undefined);
+      client.end();
+      this.#socket?.destroy();
+    }
+    if (error !== undefined) publish('error', { connection: this.id, code: error.code, host: this.settings.target.host, port: this.settings.target.port });
+    this.#onEnd(this, error);
+  }
+
+  /** Closes the connection; open streams end with `error` (none: they just end). */
+  close(error?: TransportError): void {
+    this.#end(error);
+  }
+
+  get endError(): TransportError | undefined {
+    return this.#endError;
+  }
+}

@@ -1,0 +1,184 @@
+import { readFile } from 'node:fs/promises';
+import { debuglog } from 'node:util';
+import { utils } from 'ssh2';
+import type { AuthenticationType, KeyboardInteractiveCallback, ParsedKey } from 'ssh2';
+import { Secret } from '@ssh-docker/url';
+
+const debug = debuglog('ssh-docker:transport');
+
+/** A credential given directly, or asked for each time one is needed (so that reconnects work). */
+export type SecretSource = Secret | (() => Promise<Secret>);
+
+/** One authentication method, in the shape ssh2's `authHandler` takes. */
+export type AuthMethod =
+  | { type: 'agent'; username: string; agent: string }
+  | { type: 'publickey'; username: string; key: ParsedKey }
+  | { type: 'password'; username: string; password: Buffer }
+  | { type: 'keyboard-interactive'; username: string; prompt: (name: string, instructions: string, lang: string, prompts: { prompt: string; echo?: boolean }[], finish: KeyboardInteractiveCallback) => void };
+
+/** The methods for one connection attempt, and how to clean up after it. */
+export interface AuthAttempt {
+  readonly methods: AuthMethod[];
+  /** What will be tried, for the failure message: never a secret. */
+  readonly described: string[];
+  /** Secrets to redact from anything this attempt produces. */
+  readonly secrets: Secret[];
+  /** Wipes the bytes this attempt copied, and clears Secrets as the outcome requires. */
+  finish(outcome: 'authenticated' | 'rejected' | 'not-reached'): void;
+}
+
+export interface CredentialOptions {
+  readonly password?: SecretSource;
+  readonly passphrase?: SecretSource;
+  readonly identityFiles: readonly string[];
+  /** Shown in messages instead of full paths under the home directory. */
+  readonly homeDir: string;
+  readonly agent?: string;
+  readonly identitiesOnly: boolean;
+}
+
+function isSecret(value: unknown): value is Secret {
+  return value instanceof Secret || (typeof value === 'object' && value !== null && typeof (value as Secret).use === 'function' && typeof (value as Secret).clear === 'function');
+}
+
+/** Takes the Secret from its source; a cleared direct Secret is no credential any more. */
+async function obtain(source: SecretSource | undefined): Promise<{ secret: Secret; direct: boolean } | undefined> {
+  if (source === undefined) return undefined;
+  if (isSecret(source)) return source.cleared ? undefined : { secret: source, direct: true };
+  const secret: unknown = await source();
+  if (!isSecret(secret)) throw new TypeError('a password or passphrase provider must resolve to a Secret');
+  return { secret, direct: false };
+}
+
+function looksEncrypted(err: Error): boolean {
+  return /passphrase|encrypted/i.test(err.message);
+}
+
+/**
+ * Credentials for every connection of one transport. Private keys are read from disk for each
+ * connection and not kept; a password or passphrase given as a Secret is cleared once a handshake
+ * has used it, so reconnecting with one needs a provider, which is asked again.
+ */
+export class Credentials {
+  readonly #options: CredentialOptions;
+
+  constructor(options: CredentialOptions) {
+    this.#options = options;
+  }
+
+  /** True when a password or passphrase was given directly and has been cleared since. */
+  get spent(): boolean {
+    const { password, passphrase } = this.#options;
+    return (isSecret(password) && password.cleared) || (isSecret(passphrase) && passphrase.cleared);
+  }
+
+  async prepare(username: string): Promise<AuthAttempt> {
+    const methods: AuthMethod[] = [];
+    const described: string[] = [];
+    const secrets: Secret[] = [];
+    const wipe: Buffer[] = [];
+    const used: { secret: Secret; direct: boolean }[] = [];
+    const options = this.#options;
+
+    if (options.agent !== undefined && !options.identitiesOnly) {
+      methods.push({ type: 'agent', username, agent: options.agent });
+      described.push('ssh-agent');
+    }
+
+    let passphrase: { secret: Secret; direct: boolean } | undefined;
+    let passphraseAsked = false;
+    for (const file of options.identityFiles) {
+      const shown = file.startsWith(`${options.homeDir}/`) ? `~${file.slice(options.homeDir.length)}` : file;
+      let data: Buffer;
+      try {
+        data = await readFile(file);
+      } catch {
+        continue; // Missing default identity files are normal, as with ssh.
+      }
+      wipe.push(data);
+      let parsed = utils.parseKey(data);
+      if (parsed instanceof Error && looksEncrypted(parsed)) {
+        if (!passphraseAsked) {
+          passphraseAsked = true;
+          passphrase = await obtain(options.passphrase);
+          if (passphrase !== undefined) {
+            secrets.push(passphrase.secret);
+            used.push(passphrase);
+          }
+        }
+        if (passphrase === undefined) {
+          described.push(`key ${shown} (encrypted, no passphrase given)`);
+          continue;
+        }
+        const bytes = passphrase.secret.use((b) => Buffer.from(b));
+        wipe.push(bytes);
+        parsed = utils.parseKey(data, bytes);
+        bytes.fill(0);
+      }
+      if (parsed instanceof Error) {
+        debug('identity %s skipped: %s', shown, parsed.message);
+        described.push(`key ${shown} (${looksEncrypted(parsed) ? 'wrong passphrase' : 'not a usable private key'})`);
+        continue;
+      }
+      for (const key of Array.isArray(parsed) ? (parsed as ParsedKey[]) : [parsed]) {
+        methods.push({ type: 'publickey', username, key });
+      }
+      described.push(`key ${shown}`);
+    }
+
+    const password = await obtain(options.password);
+    if (password !== undefined) {
+      secrets.push(password.secret);
+      used.push(password);
+      // ssh2 takes a password as a Buffer, which finish() wipes (ssh2 keeps the last method tried).
+      const bytes = password.secret.use((b) => Buffer.from(b));
+      wipe.push(bytes);
+      methods.push({ type: 'password', username, password: bytes });
+      methods.push({
+        type: 'keyboard-interactive',
+        username,
+        prompt: (_name, _instructions, _lang, prompts, finish) => {
+          // ssh2 sends answers only as strings: made here, when a server asks, and dropped at once.
+          // Prompts that hide their input (a password prompt) get the password; others an empty answer.
+          finish(prompts.map((p) => (p.echo === true ? '' : bytes.toString('utf8'))));
+        },
+      });
+      described.push('password', 'keyboard-interactive');
+    }
+
+    let finished = false;
+    return {
+      methods,
+      described,
+      secrets,
+      finish(outcome) {
+        if (finished) return;
+        finished = true;
+        for (const buffer of wipe) buffer.fill(0);
+        methods.length = 0;
+        for (const { secret, direct } of used) {
+          // A direct Secret survives a network failure before auth (it was never sent), so that the
+          // next attempt can use it; once a server has seen it, it is cleared.
+          if (!direct || outcome !== 'not-reached') secret.clear();
+        }
+      },
+    };
+  }
+}
+
+/** ssh2's `authHandler`: the next of our methods the server still allows, or false when none is left. */
+export function authHandler(methods: AuthMethod[]): (methodsLeft: AuthenticationType[] | null, partial: boolean | null, next: (method: AuthMethod | false) => void) => void {
+  let index = 0;
+  return (methodsLeft, _partial, next) => {
+    while (index < methods.length) {
+      const method = methods[index++];
+      if (method === undefined) break;
+      const wire: AuthenticationType = method.type === 'agent' ? 'publickey' : method.type;
+      if (methodsLeft === null || methodsLeft.includes(wire)) {
+        next(method);
+        return;
+      }
+    }
+    next(false);
+  };
+}

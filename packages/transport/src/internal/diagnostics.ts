@@ -1,0 +1,23 @@
+import { channel } from 'node:diagnostics_channel';
+import { debuglog } from 'node:util';
+
+const debug = debuglog('ssh-docker:transport');
+
+/**
+ * The diagnostics channels of the transport: `ssh-docker:transport:connect`, `:stream`, `:error`.
+ * Messages are flat records of safe values — connection id, host, port, user, phase, timing,
+ * fingerprint, error code — never an options object, a URL, a header or a credential.
+ */
+export type DiagnosticsMessage = Readonly<Record<string, string | number | boolean>>;
+
+const channels = {
+  connect: channel('ssh-docker:transport:connect'),
+  stream: channel('ssh-docker:transport:stream'),
+  error: channel('ssh-docker:transport:error'),
+} as const;
+
+export function publish(name: keyof typeof channels, message: DiagnosticsMessage): void {
+  const target = channels[name];
+  if (target.hasSubscribers) target.publish(message);
+  debug('%s %j', name, message);
+}

@@ -1,0 +1,246 @@
+import type { TransportError, TransportErrorTarget } from '../errors.js';
+import { ChannelRefused, SshConnection } from './connection.js';
+import type { ConnectionSettings } from './connection.js';
+import { transportError, where } from './failures.js';
+import type { DockerStream } from './stream.js';
+
+/** How many times a connect that the server dropped before the handshake (MaxStartups) is retried. */
+const CONNECT_RETRIES = 4;
+/** How many refused channel opens one openStream() absorbs before it reports ERR_CHANNEL_REFUSED. */
+const MAX_REFUSALS = 20;
+
+interface Waiter {
+  resolve(connection: SshConnection): void;
+  reject(error: Error): void;
+}
+
+export interface PoolLimits {
+  readonly maxChannelsPerConnection: number;
+  readonly maxConnections: number;
+}
+
+export interface PoolStats {
+  connections: number;
+  readyConnections: number;
+  openStreams: number;
+  queued: number;
+  connectsStarted: number;
+  connectsFailed: number;
+  connectionsLost: number;
+  channelRefusals: number;
+  streamsOpened: number;
+}
+
+/**
+ * The connections of one transport and the channels on them. A stream takes a slot on a ready
+ * connection with room; beyond the per-connection limit it goes to another connection (up to
+ * `maxConnections`), or waits in order for a slot. A refused channel open teaches the pool the
+ * server's real session limit (OpenSSH MaxSessions) and the open is retried, not surfaced.
+ */
+export class ConnectionPool {
+  readonly #limits: PoolLimits;
+  readonly #settings: () => Promise<ConnectionSettings>;
+  #resolved: ConnectionSettings | undefined;
+  readonly #connections = new Set<SshConnection>();
+  readonly #connecting = new Map<SshConnection, Promise<void>>();
+  readonly #waiters: Waiter[] = [];
+  #closed: TransportError | undefined;
+  readonly stats: PoolStats = {
+    connections: 0,
+    readyConnections: 0,
+    openStreams: 0,
+    queued: 0,
+    connectsStarted: 0,
+    connectsFailed: 0,
+    connectionsLost: 0,
+    channelRefusals: 0,
+    streamsOpened: 0,
+  };
+
+  constructor(settings: () => Promise<ConnectionSettings>, limits: PoolLimits) {
+    this.#settings = settings;
+    this.#limits = limits;
+  }
+
+  get closed(): boolean {
+    return this.#closed !== undefined;
+  }
+
+  async openStream(): Promise<DockerStream> {
+    let refusals = 0;
+    let lostRetries = 0;
+    this.#resolved ??= await this.#settings();
+    for (;;) {
+      if (this.#closed !== undefined) throw this.#closed;
+      const connection = await this.#acquire(this.#resolved);
+      try {
+        const stream = await connection.openChannel();
+        this.stats.streamsOpened += 1;
+        return stream;
+      } catch (err) {
+        connection.active -= 1;
+        if (err instanceof ChannelRefused) {
+          this.stats.channelRefusals += 1;
+          refusals += 1;
+          // The server allows no more sessions on this connection than it has open now.
+          connection.limit = Math.max(0, Math.min(connection.limit, connection.active));
+          this.#pump();
+          if (refusals >= MAX_REFUSALS || (connection.active === 0 && connection.limit === 0)) {
+            const target = connection.settings.target;
+            throw transportError(
+              'ERR_CHANNEL_REFUSED',
+              `SSH server ${where(target)} refused to open a channel: check MaxSessions in its sshd_config${connection.settings.streamLocalPath === undefined ? '' : ', and AllowStreamLocalForwarding for socketPath with streamlocal'}`,
+              target,
+            );
+          }
+          continue;
+        }
+        this.#pump();
+        // A connection that died while the channel opened: the request never started; retry once.
+        if (connection.ended && lostRetries === 0) {
+          lostRetries += 1;
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  /**
+   * A ready connection with a slot reserved for the caller (its `active` counts it). Whoever
+   * hands out a connection reserves the slot first, so that no slot is given twice.
+   */
+  #acquire(settings: ConnectionSettings): Promise<SshConnection> {
+    let connection = this.#findFree();
+    if (connection === undefined && this.#connections.size < this.#limits.maxConnections) connection = this.#open(settings);
+    if (connection !== undefined) {
+      connection.active += 1;
+      return this.#whenReady(connection);
+    }
+    return new Promise<SshConnection>((resolve, reject) => {
+      this.#waiters.push({ resolve, reject });
+      this.stats.queued = this.#waiters.length;
+    }).then((reserved) => this.#whenReady(reserved));
+  }
+
+  #findFree(): SshConnection | undefined {
+    for (const connection of this.#connections) {
+      if (!connection.ended && connection.active < connection.limit) return connection;
+    }
+    return undefined;
+  }
+
+  async #whenReady(connection: SshConnection): Promise<SshConnection> {
+    const pending = this.#connecting.get(connection);
+    if (pending !== undefined) {
+      try {
+        await pending;
+      } catch (err) {
+        connection.active -= 1;
+        throw err;
+      }
+    }
+    return connection;
+  }
+
+  #open(settings: ConnectionSettings): SshConnection {
+    const connection = new SshConnection(
+      settings,
+      this.#limits.maxChannelsPerConnection,
+      {
+        onEnd: (ended, error) => {
+          this.#forget(ended, error);
+        },
+        onRelease: () => {
+          this.#pump();
+        },
+      },
+    );
+    this.#connections.add(connection);
+    this.stats.connectsStarted += 1;
+    const ready = this.#connect(connection);
+    this.#connecting.set(connection, ready);
+    ready.then(
+      () => {
+        this.#connecting.delete(connection);
+        this.stats.readyConnections += 1;
+        this.#pump();
+      },
+      (err: unknown) => {
+        this.#connecting.delete(connection);
+        this.#connections.delete(connection);
+        this.stats.connectsFailed += 1;
+        // Everyone waiting for a slot shares the failure: a refused host key or login is not
+        // going to work on the next connection either.
+        for (const waiter of this.#waiters.splice(0)) waiter.reject(err as Error);
+        this.stats.queued = 0;
+      },
+    );
+    return connection;
+  }
+
+  async #connect(connection: SshConnection): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await connection.connect();
+        return;
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        // sshd's MaxStartups drops connections before the banner: back off and try again.
+        if (code === 'ERR_CONNECTION_LOST' && attempt < CONNECT_RETRIES && this.#closed === undefined) {
+          connection.ended = false;
+          await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt + Math.random() * 50));
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  /** Hands free slots to waiters, and opens connections for those left waiting. */
+  #pump(): void {
+    while (this.#waiters.length > 0) {
+      const free = this.#findFree();
+      let connection = free;
+      if (connection === undefined) {
+        if (this.#connections.size >= this.#limits.maxConnections || this.#resolved === undefined) return;
+        connection = this.#open(this.#resolved);
+      }
+      const waiter = this.#waiters.shift();
+      this.stats.queued = this.#waiters.length;
+      if (waiter === undefined) return;
+      connection.active += 1;
+      waiter.resolve(connection);
+    }
+  }
+
+  #forget(connection: SshConnection, error: TransportError | undefined): void {
+    if (!this.#connections.delete(connection)) return;
+    if (connection.ready) {
+      this.stats.readyConnections -= 1;
+      if (error !== undefined) this.stats.connectionsLost += 1;
+    }
+    this.#pump();
+  }
+
+  openStreams(): number {
+    let count = 0;
+    for (const connection of this.#connections) count += connection.streams.size;
+    return count;
+  }
+
+  /** Refuses new streams; waits for open ones up to `timeoutMs`, then ends them with ERR_TRANSPORT_CLOSED. */
+  async close(timeoutMs: number, target: TransportErrorTarget): Promise<void> {
+    if (this.#closed === undefined) {
+      this.#closed = transportError('ERR_TRANSPORT_CLOSED', `the transport to ${where(target)} was closed; create a new one to connect again`, target);
+    }
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(this.#closed);
+    this.stats.queued = 0;
+    const deadline = Date.now() + timeoutMs;
+    while (this.openStreams() > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await Promise.allSettled(this.#connecting.values());
+    for (const connection of [...this.#connections]) connection.close(this.#closed);
+  }
+}

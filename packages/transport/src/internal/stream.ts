@@ -1,0 +1,215 @@
+import { Duplex } from 'node:stream';
+import type { ClientChannel } from 'ssh2';
+import type { TransportError, TransportErrorTarget } from '../errors.js';
+import { dialStdioFailure, transportError } from './failures.js';
+
+/** How much of dial-stdio's stderr is kept to explain an early exit. */
+const MAX_STDERR_BYTES = 8 * 1024;
+
+/** What a stream tells the connection that carries it. */
+export interface StreamHost {
+  /** The stream's channel is gone (closed by either side): its session slot is free again. */
+  released(): void;
+  /** The stream is ref'd (true) or unref'd (false): an unref'd idle transport lets the process exit. */
+  setRef(ref: boolean): void;
+}
+
+export interface DockerStreamOptions {
+  readonly channel: ClientChannel;
+  /** `exec` runs dial-stdio (a remote process to end on destroy); `streamlocal` is a bare socket. */
+  readonly kind: 'exec' | 'streamlocal';
+  readonly target: TransportErrorTarget;
+  readonly host: StreamHost;
+}
+
+/**
+ * One dial-stdio channel, shaped like a `net.Socket` for `http.Agent` and undici:
+ * - half-close is kept: ending the write side sends EOF and the response still arrives;
+ * - `setTimeout` is honest (idle time on this channel), `setKeepAlive` and `setNoDelay` are
+ *   accepted because the SSH connection already has both (its own keepalive, TCP_NODELAY);
+ * - `ref`/`unref` decide, with the other streams, whether the SSH socket keeps the process alive;
+ * - `destroy()` ends the remote `docker system dial-stdio` (TERM, then channel close), so no orphan
+ *   process stays behind on the server.
+ * An early exit of dial-stdio becomes a typed error: `ERR_REMOTE_DOCKER_MISSING` or
+ * `ERR_DAEMON_UNREACHABLE`, with the remote stderr (redacted) in the message.
+ */
+export class DockerStream extends Duplex {
+  readonly #channel: ClientChannel;
+  readonly #kind: 'exec' | 'streamlocal';
+  readonly #target: TransportErrorTarget;
+  readonly #host: StreamHost;
+  #stderr = '';
+  #exit: { code: number | null; signal: string | null } | undefined;
+  #channelClosed = false;
+  #released = false;
+  #refd = true;
+  #timeoutMs = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #lastActivity = Date.now();
+  #sawData = false;
+
+  /** Socket-like fields some clients read. */
+  readonly connecting = false;
+  readonly remoteAddress: string;
+  readonly remotePort: number | undefined;
+
+  constructor(options: DockerStreamOptions) {
+    super({ allowHalfOpen: true, emitClose: true });
+    this.#channel = options.channel;
+    this.#kind = options.kind;
+    this.#target = options.target;
+    this.#host = options.host;
+    this.remoteAddress = options.target.host;
+    this.remotePort = options.target.port;
+    this.#host.setRef(true);
+    const channel = this.#channel;
+
+    channel.on('data', (chunk: Buffer) => {
+      this.#sawData = true;
+      this.#touch();
+      if (!this.push(chunk)) channel.pause();
+    });
+    channel.on('end', () => {
+      this.push(null);
+    });
+    if (this.#kind === 'exec') {
+      channel.stderr.on('data', (chunk: Buffer) => {
+        if (this.#stderr.length < MAX_STDERR_BYTES) this.#stderr += chunk.toString('utf8');
+      });
+      channel.on('exit', (code: number | null, signal?: string) => {
+        this.#exit = { code, signal: signal ?? null };
+      });
+    }
+    channel.on('error', (err: Error) => {
+      this.destroy(transportError('ERR_CONNECTION_LOST', `SSH channel to ${this.#target.host} failed; the request can be retried`, this.#target, err));
+    });
+    channel.on('close', () => {
+      this.#channelClosed = true;
+      this.#release();
+      if (this.destroyed) return;
+      const failure = this.#earlyExit();
+      if (failure !== undefined) {
+        this.destroy(failure);
+        return;
+      }
+      // The remote end closed: end our readable side if it has not ended yet, and stop writing.
+      this.push(null);
+      if (!this.writableFinished) this.destroy();
+    });
+  }
+
+  /** A dial-stdio that exited non-zero, or before sending anything, failed to reach the daemon. */
+  #earlyExit(): TransportError | undefined {
+    if (this.#kind !== 'exec' || this.#exit === undefined) return undefined;
+    const { code, signal } = this.#exit;
+    if (code === 0 && signal === null) return undefined;
+    if (this.#sawData && code !== 127) return undefined;
+    return dialStdioFailure(code, signal, this.#stderr, this.#target);
+  }
+
+  #release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.#clearTimer();
+    if (this.#refd) this.#host.setRef(false);
+    this.#host.released();
+  }
+
+  override _read(): void {
+    this.#channel.resume();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    // ssh2 drops writes to a closed channel without calling back; fail them instead.
+    if (this.#channelClosed || !this.#channel.writable) {
+      callback(transportError('ERR_CONNECTION_LOST', `SSH channel to ${this.#target.host} is closed; the request can be retried`, this.#target));
+      return;
+    }
+    this.#touch();
+    this.#channel.write(chunk, (err?: Error | null) => {
+      callback(err ?? null);
+    });
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    // Half-close: EOF to the remote side, whose answer keeps flowing in.
+    if (!this.#channelClosed) this.#channel.end();
+    callback();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.#clearTimer();
+    if (!this.#channelClosed) {
+      // dial-stdio keeps its daemon connection while its stdin is open: signal it, then close.
+      if (this.#kind === 'exec') this.#channel.signal('TERM');
+      this.#channel.close();
+    }
+    if (this.#refd) {
+      this.#refd = false;
+      if (!this.#released) this.#host.setRef(false);
+    }
+    callback(error);
+  }
+
+  /** Emits `timeout` after `ms` without data either way, as `net.Socket#setTimeout` does; 0 turns it off. */
+  setTimeout(ms: number, callback?: () => void): this {
+    if (!Number.isFinite(ms) || ms < 0) throw new RangeError('timeout must be a non-negative number of milliseconds');
+    this.#timeoutMs = ms;
+    if (callback !== undefined) {
+      if (ms === 0) this.removeListener('timeout', callback);
+      else this.once('timeout', callback);
+    }
+    this.#clearTimer();
+    if (ms > 0 && !this.destroyed) this.#armTimer(ms);
+    return this;
+  }
+
+  /** Accepted: the SSH connection sends its own keepalives (`keepaliveIntervalMs`) for every channel. */
+  setKeepAlive(_enable?: boolean, _initialDelay?: number): this {
+    return this;
+  }
+
+  /** Accepted: the SSH connection's TCP socket already has TCP_NODELAY. */
+  setNoDelay(_noDelay?: boolean): this {
+    return this;
+  }
+
+  /** Lets the process exit while this stream is idle (with the others unref'd too). */
+  unref(): this {
+    if (this.#refd && !this.#released) this.#host.setRef(false);
+    this.#refd = false;
+    return this;
+  }
+
+  ref(): this {
+    if (!this.#refd && !this.#released && !this.destroyed) {
+      this.#refd = true;
+      this.#host.setRef(true);
+    }
+    return this;
+  }
+
+  #touch(): void {
+    this.#lastActivity = Date.now();
+  }
+
+  #armTimer(ms: number): void {
+    const wait = Math.max(1, this.#lastActivity + ms - Date.now());
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (this.destroyed || this.#timeoutMs === 0) return;
+      if (Date.now() - this.#lastActivity >= this.#timeoutMs) {
+        this.#touch();
+        this.emit('timeout');
+      }
+      if (!this.destroyed && this.#timeoutMs > 0) this.#armTimer(this.#timeoutMs);
+    }, wait);
+    // Like a socket's idle timer, it never keeps the process alive by itself.
+    this.#timer.unref();
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}

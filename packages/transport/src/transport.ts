@@ -1,0 +1,315 @@
+import { homedir, userInfo } from 'node:os';
+import type { Duplex } from 'node:stream';
+import type { Algorithms } from 'ssh2';
+import { KnownHosts } from '@ssh-docker/hostkeys';
+import type { HostKeyPolicy } from '@ssh-docker/hostkeys';
+import { parseSshUrl, Secret } from '@ssh-docker/url';
+import { resolveSshTarget } from './config/index.js';
+import type { ResolvedSshTarget } from './config/index.js';
+import { parseJump } from './config/jump.js';
+import type { TransportErrorTarget } from './errors.js';
+import { HARDENED_ALGORITHMS } from './internal/algorithms.js';
+import { runCheck } from './internal/check.js';
+import type { CheckReport } from './internal/check.js';
+import { SshConnection } from './internal/connection.js';
+import type { ConnectionSettings } from './internal/connection.js';
+import { Credentials } from './internal/credentials.js';
+import type { SecretSource } from './internal/credentials.js';
+import { transportError } from './internal/failures.js';
+import { ConnectionPool } from './internal/pool.js';
+import type { PoolStats } from './internal/pool.js';
+
+export type { SecretSource } from './internal/credentials.js';
+
+/** Options of {@link createDockerSshTransport}. Every limit has a default, said here. */
+export interface DockerSshTransportOptions {
+  /** An `ssh://[user@]host[:port]` URL, or a `[user@]alias` from ssh_config. */
+  readonly url: string;
+  /** The ssh_config file: default `~/.ssh/config`; `false` for none. */
+  readonly configFile?: string | false;
+  /** The user, over the URL and the config (ssh `-l`). */
+  readonly user?: string;
+  /** The port, over the URL and the config (ssh `-p`). */
+  readonly port?: number;
+  /** Identity files tried first (ssh `-i`); the config's and the defaults follow. */
+  readonly identityFiles?: readonly string[];
+  /** The ssh-agent socket: default IdentityAgent from the config, else `SSH_AUTH_SOCK`; `false` for none. */
+  readonly agent?: string | false;
+  /** A password (also answers keyboard-interactive), as a Secret — cleared after the handshake — or a provider asked at each connect. */
+  readonly password?: SecretSource;
+  /** The passphrase of encrypted identity files, as a Secret or a provider. */
+  readonly passphrase?: SecretSource;
+  /**
+   * Default from StrictHostKeyChecking: `yes` and `ask` (the default) → `'strict'`; `accept-new`
+   * and `no` → `'accept-new'` (never weaker: a changed key always refuses).
+   */
+  readonly hostKeyPolicy?: HostKeyPolicy;
+  /** known_hosts files: default UserKnownHostsFile then GlobalKnownHostsFile from the config. */
+  readonly knownHostsFiles?: readonly string[];
+  /** TCP connect and SSH handshake, each: default ConnectTimeout from the config, else 10,000 ms. */
+  readonly connectTimeoutMs?: number;
+  /** Keepalive interval (0 turns it off): default ServerAliveInterval from the config, else 15,000 ms. */
+  readonly keepaliveIntervalMs?: number;
+  /** Unanswered keepalives before the connection counts as lost: default ServerAliveCountMax, 3. */
+  readonly keepaliveCountMax?: number;
+  /** IP family: default AddressFamily from the config (any). */
+  readonly family?: 4 | 6;
+  /**
+   * The remote Docker socket, when it is not the docker CLI's default. Validated (absolute, only
+   * `A-Za-z0-9._/-`), then used as `docker --host=unix://PATH system dial-stdio`, or with
+   * `socketVia: 'streamlocal'` as a direct-streamlocal channel (no docker CLI needed remotely).
+   * Never taken from the URL's path.
+   */
+  readonly socketPath?: string;
+  /** How `socketPath` is reached: `'dial-stdio'` (default) or `'streamlocal'`. */
+  readonly socketVia?: 'dial-stdio' | 'streamlocal';
+  /** Channels per SSH connection: default 9, under OpenSSH's MaxSessions of 10. */
+  readonly maxChannelsPerConnection?: number;
+  /** SSH connections per transport: default 4. Streams beyond all slots wait in order. */
+  readonly maxConnections?: number;
+  /** Jump hosts (`[user@]host[:port][,…]`, as ssh `-J`): default ProxyJump from the config; `false` for none. Each hop's host key is verified. */
+  readonly proxyJump?: string | false;
+  /** Replaces the hardened algorithm profile (kex, cipher, hmac, compress; host keys come from known_hosts). */
+  readonly algorithms?: Omit<Algorithms, 'serverHostKey'>;
+  /** For hermetic use and tests: the home directory, environment and local user ssh_config resolution sees. */
+  readonly homeDir?: string;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly localUser?: string;
+}
+
+/** Counters of a transport, for monitoring. Safe to log. */
+export interface TransportStats extends PoolStats {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+}
+
+/**
+ * One SSH connection (or a few), many `docker system dial-stdio` channels: give `openStream` to
+ * an HTTP client as its connector.
+ */
+export interface DockerSshTransport {
+  /** A fresh channel to the remote Docker daemon, shaped like a socket. */
+  openStream(): Promise<Duplex>;
+  /** A step-by-step diagnosis on a connection of its own: resolve, TCP, host key, auth, docker CLI, ping, API version, round trip. */
+  check(): Promise<CheckReport>;
+  /** Refuses new streams, waits for open ones up to `timeoutMs` (default 5,000), then ends them. */
+  close(options?: { timeoutMs?: number }): Promise<void>;
+  stats(): TransportStats;
+}
+
+/** Only these characters may reach a remote shell as a socket path (docker/cli validates alike). */
+const SOCKET_PATH = /^\/[A-Za-z0-9._/-]{1,4095}$/;
+
+function positive(name: string, value: number | undefined, fallback: number, allowZero = false): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < (allowZero ? 0 : 1)) throw new RangeError(`${name} must be ${allowZero ? 'a non-negative' : 'a positive'} integer`);
+  return value;
+}
+
+function policyFromConfig(value: ResolvedSshTarget['stricthostkeychecking']): HostKeyPolicy {
+  // `no` would let OpenSSH connect to a changed key with restrictions; here it never goes below accept-new.
+  return value === 'accept-new' || value === 'false' ? 'accept-new' : 'strict';
+}
+
+function expandHome(path: string, home: string): string {
+  return path === '~' ? home : path.startsWith('~/') ? `${home}${path.slice(1)}` : path;
+}
+
+/**
+ * Creates the transport. Nothing connects until the first `openStream()` or `check()`.
+ *
+ * @throws TypeError or RangeError for a malformed option (a caller mistake); a bad URL throws its
+ * `UrlError` (`ERR_SSH_URL_*`).
+ *
+ * @example
+ * ```ts
+ * import http from 'node:http';
+ * import { createDockerSshTransport } from '@ssh-docker/transport';
+ *
+ * const transport = createDockerSshTransport({ url: 'ssh://deploy@docker-1.example.com' });
+ * const agent = new http.Agent({ keepAlive: true });
+ * agent.createConnection = (_opts, cb) => {
+ *   transport.openStream().then((s) => cb(null, s), (e) => cb(e));
+ *   return undefined;
+ * };
+ * // …or use createDockerAgent(transport.openStream) from @ssh-docker/http.
+ * await transport.close();
+ * ```
+ */
+export function createDockerSshTransport(options: DockerSshTransportOptions): DockerSshTransport {
+  if (typeof options !== 'object' || options === null) throw new TypeError('createDockerSshTransport() takes an options object');
+  if (typeof options.url !== 'string' || options.url === '') throw new TypeError('options.url must be an ssh:// URL or an ssh_config host alias');
+  const maxChannelsPerConnection = positive('maxChannelsPerConnection', options.maxChannelsPerConnection, 9);
+  const maxConnections = positive('maxConnections', options.maxConnections, 4);
+  if (options.connectTimeoutMs !== undefined) positive('connectTimeoutMs', options.connectTimeoutMs, 0);
+  if (options.keepaliveIntervalMs !== undefined) positive('keepaliveIntervalMs', options.keepaliveIntervalMs, 0, true);
+  if (options.keepaliveCountMax !== undefined) positive('keepaliveCountMax', options.keepaliveCountMax, 0);
+  if (options.family !== undefined && options.family !== 4 && options.family !== 6) throw new RangeError('family must be 4 or 6');
+  if (options.socketPath !== undefined && (!SOCKET_PATH.test(options.socketPath) || options.socketPath.split('/').includes('..'))) {
+    throw new TypeError("socketPath must be an absolute path of letters, digits, '.', '_', '-' and '/', without '..'");
+  }
+  if (options.socketVia !== undefined && options.socketVia !== 'dial-stdio' && options.socketVia !== 'streamlocal') {
+    throw new TypeError("socketVia must be 'dial-stdio' or 'streamlocal'");
+  }
+  if (options.socketVia === 'streamlocal' && options.socketPath === undefined) throw new TypeError("socketVia 'streamlocal' needs a socketPath");
+
+  // A password in the URL is taken as the password (a direct Secret: cleared after the handshake).
+  let urlPassword: Secret | undefined;
+  let label = options.url;
+  if (/^ssh:\/\//i.test(options.url)) {
+    const parsed = parseSshUrl(options.url);
+    urlPassword = parsed.password;
+    label = parsed.host;
+  } else if (/^-|[\s\p{Cc}]/u.test(options.url)) {
+    throw new TypeError("options.url must not start with '-' or contain whitespace or control characters");
+  }
+  const homeDir = options.homeDir ?? homedir();
+  const env = options.env ?? process.env;
+  const localUser = options.localUser ?? userInfo().username;
+  // Until resolution has run, messages name the host as given.
+  let target: TransportErrorTarget & { port: number; user: string } = { host: label, port: options.port ?? 22, user: options.user ?? localUser };
+
+  let resolving: Promise<ResolvedSshTarget> | undefined;
+  const resolve = (): Promise<ResolvedSshTarget> =>
+    (resolving ??= resolveSshTarget(options.url, {
+      ...(options.configFile === undefined ? {} : { configFile: options.configFile }),
+      homeDir,
+      env,
+      localUser,
+      overrides: {
+        ...(options.user === undefined ? {} : { user: options.user }),
+        ...(options.port === undefined ? {} : { port: options.port }),
+      },
+    }));
+
+  const password = options.password ?? urlPassword;
+  const command =
+    options.socketPath === undefined
+      ? 'docker system dial-stdio'
+      : // The path was validated above; single quotes keep the remote shell from reading it anyway.
+        `docker --host='unix://${options.socketPath}' system dial-stdio`;
+
+  async function settingsFor(resolved: ResolvedSshTarget, jumpOf?: string): Promise<ConnectionSettings> {
+    const hop = { host: resolved.hostname, port: resolved.port, user: resolved.user };
+    const userFiles = resolved.userknownhostsfile.filter((f) => f !== 'none');
+    const knownHostsFiles =
+      jumpOf === undefined && options.knownHostsFiles !== undefined
+        ? [...options.knownHostsFiles]
+        : [...userFiles, ...resolved.globalknownhostsfile.map((f) => expandHome(f, homeDir))];
+    const recordTo = jumpOf === undefined && options.knownHostsFiles !== undefined ? options.knownHostsFiles[0] : userFiles[0];
+    const agent = options.agent === false ? undefined : (options.agent ?? resolved.expanded.agentsocket);
+    const family = options.family ?? (resolved.addressfamily === 'inet' ? 4 : resolved.addressfamily === 'inet6' ? 6 : undefined);
+    if (resolved.proxycommand !== undefined && resolved.proxyjump === undefined && options.proxyJump === undefined) {
+      throw transportError('ERR_SSH_CONFIG', `ProxyCommand for ${resolved.host} is not supported: use ProxyJump instead, or pass proxyJump`, hop);
+    }
+    const jump = jumpOf === undefined ? (options.proxyJump === false ? undefined : (options.proxyJump ?? resolved.proxyjump)) : undefined;
+    const settings: ConnectionSettings = {
+      target: hop,
+      ...(family === undefined ? {} : { family }),
+      connectTimeoutMs: options.connectTimeoutMs ?? (typeof resolved.connecttimeout === 'number' ? resolved.connecttimeout * 1000 : 10_000),
+      keepaliveIntervalMs: options.keepaliveIntervalMs ?? (resolved.serveraliveinterval > 0 ? resolved.serveraliveinterval * 1000 : 15_000),
+      keepaliveCountMax: options.keepaliveCountMax ?? resolved.serveralivecountmax,
+      algorithms: { ...HARDENED_ALGORITHMS, ...options.algorithms } as Algorithms,
+      knownHosts: KnownHosts.load(knownHostsFiles),
+      hostKeyPolicy: options.hostKeyPolicy ?? policyFromConfig(resolved.stricthostkeychecking),
+      ...(resolved.hostkeyalias === undefined ? {} : { hostKeyAlias: resolved.hostkeyalias }),
+      ...(recordTo === undefined ? {} : { recordTo }),
+      credentials: new Credentials({
+        // A jump host gets keys and the agent, and a password only from a provider: a direct
+        // Secret is cleared by the first handshake that uses it.
+        ...(password === undefined || (jumpOf !== undefined && password instanceof Secret) ? {} : { password }),
+        ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }),
+        identityFiles: [...(jumpOf === undefined ? (options.identityFiles ?? []) : []), ...resolved.expanded.identityfile],
+        homeDir,
+        ...(agent === undefined ? {} : { agent }),
+        identitiesOnly: resolved.identitiesonly === 'yes',
+      }),
+      command,
+      ...(options.socketVia === 'streamlocal' && options.socketPath !== undefined ? { streamLocalPath: options.socketPath } : {}),
+    };
+    if (jump === undefined) return settings;
+    return { ...settings, via: await jumpVia(jump, resolved) };
+  }
+
+  /** Connections to jump hosts, kept for reuse and closed with the transport. */
+  const hopConnections = new Set<SshConnection>();
+
+  /**
+   * ProxyJump, as ssh -J: the first hop is reached over TCP, each next one through a TCP forward
+   * on the hop before it, and the target through the last. Every hop's host key is verified with
+   * its own known_hosts entries; hops reconnect on demand.
+   */
+  async function jumpVia(spec: string, destination: ResolvedSshTarget): Promise<() => Promise<Duplex>> {
+    const hops: ConnectionSettings[] = [];
+    for (const raw of spec.split(',')) {
+      const parsed = parseJump(raw.trim());
+      if (parsed === null || parsed.host === 'none') {
+        throw transportError('ERR_SSH_CONFIG', `a ProxyJump hop for ${destination.host} is not [user@]host[:port]`, target);
+      }
+      const host = parsed.host.includes(':') ? `[${parsed.host}]` : parsed.host;
+      const hopUrl = `ssh://${parsed.user === undefined ? '' : `${encodeURIComponent(parsed.user)}@`}${host}${parsed.port > 0 ? `:${parsed.port}` : ''}`;
+      const resolvedHop = await resolveSshTarget(hopUrl, {
+        ...(options.configFile === undefined ? {} : { configFile: options.configFile }),
+        homeDir,
+        env,
+        localUser,
+      });
+      hops.push(await settingsFor(resolvedHop, destination.host));
+    }
+    const live: (Promise<SshConnection> | undefined)[] = hops.map(() => undefined);
+    const through = async (index: number, host: string, port: number): Promise<Duplex> => {
+      const hop = hops[index];
+      if (hop === undefined) throw transportError('ERR_SSH_CONFIG', `ProxyJump for ${destination.host} names no host`, target);
+      let pending = live[index];
+      if (pending === undefined) {
+        const before = index > 0 ? { via: () => through(index - 1, hop.target.host, hop.target.port) } : {};
+        const connection = new SshConnection({ ...hop, ...before }, 1, {
+          onEnd: (ended) => {
+            hopConnections.delete(ended);
+            live[index] = undefined;
+          },
+          onRelease: () => undefined,
+        });
+        hopConnections.add(connection);
+        pending = connection.connect().then(
+          () => connection,
+          (err: unknown) => {
+            hopConnections.delete(connection);
+            live[index] = undefined;
+            throw err;
+          },
+        );
+        live[index] = pending;
+      }
+      return (await pending).forwardOut(host, port);
+    };
+    return () => through(hops.length - 1, destination.hostname, destination.port);
+  }
+
+  const pool = new ConnectionPool(async () => {
+    const resolved = await resolve();
+    target = { host: resolved.hostname, port: resolved.port, user: resolved.user };
+    return settingsFor(resolved);
+  }, { maxChannelsPerConnection, maxConnections });
+
+  return {
+    openStream: () => pool.openStream(),
+    async check() {
+      return runCheck({
+        resolve,
+        settings: async () => settingsFor(await resolve()),
+        target: () => target,
+      });
+    },
+    async close(closeOptions = {}) {
+      await pool.close(positive('timeoutMs', closeOptions.timeoutMs, 5000, true), target);
+      for (const connection of hopConnections) connection.close();
+    },
+    stats() {
+      return { ...pool.stats, openStreams: pool.openStreams(), host: target.host, port: target.port, user: target.user };
+    },
+  };
+}
+
+
