@@ -35,6 +35,12 @@ describe('KnownHosts.parse', () => {
     expect(kh.verify({ host: 'myhost', key: blob('A') }).status).toBe('trusted');
   });
 
+  test('a NUL byte ends a line, as in OpenSSH C strings, and CRLF blank lines are not warnings', () => {
+    const kh = KnownHosts.parse(`${line('myhost', 'A')}\0 trailing\r\n\r\nmy\0host ${line('', 'X').trim()}\r\n`, { source: 'kh' });
+    expect(kh.warnings).toEqual([{ source: 'kh', line: 3, reason: 'missing key type and key after the host names' }]);
+    expect(kh.verify({ host: 'myhost', key: blob('A') }).status).toBe('trusted');
+  });
+
   test('the default source is <text>', () => {
     expect(KnownHosts.parse('x').warnings[0]?.source).toBe('<text>');
   });

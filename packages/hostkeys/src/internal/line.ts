@@ -90,10 +90,15 @@ function readMarker(s: string, i: number): { marker: Marker; next: number } | un
 }
 
 /** Parses one line (without its `\n`; a `\r` stays, as OpenSSH keeps it). */
-export function parseLine(s: string): ParsedEntry | SkippedLine | InvalidLine {
+export function parseLine(line: string): ParsedEntry | SkippedLine | InvalidLine {
+  // hostfile.c works on C strings: a NUL byte ends the line.
+  const nul = line.indexOf('\0');
+  const s = nul === -1 ? line : line.slice(0, nul);
   let i = skipBlanks(s, 0);
   // "Skip any leading whitespace, comments and empty lines."
   if (i >= s.length || s[i] === '#') return { kind: 'skip' };
+  // A lone CR (a blank line of a CRLF file) cannot match any host; OpenSSH skips it as unparsable, silently.
+  if (s.slice(i) === '\r') return { kind: 'skip' };
   const m = readMarker(s, i);
   if (m === undefined) return { kind: 'invalid', reason: 'invalid marker: only one of @cert-authority or @revoked, followed by a space, is allowed' };
   i = m.next;

@@ -2,7 +2,7 @@
 // Placeholders: {A} {B} {C} are the server's ed25519, rsa and ecdsa-nistp256 host keys as
 // "type base64"; {X} {Y} {Z} are other keys of the same types that the server does not hold;
 // {A.b64} is a key's base64 alone; {H:name} is `ssh-keygen -H` of name; {R:name} is the raw
-// HMAC of name without lower-casing; {TAB} is a tab, {CR} a carriage return, {LONG:n} n letters.
+// HMAC of name without lower-casing; {TAB} is a tab, {CR} a carriage return, {NUL} a NUL byte, {LONG:n} n letters.
 // presented: which server key the client asks for (A ed25519, B rsa, C ecdsa).
 
 export const cases = [
@@ -120,6 +120,9 @@ export const cases = [
   { id: 'crlf', rule: 'CRLF line ends', kh: 'myhost {A}{CR}\n', host: 'myhost', presented: 'A' },
   { id: 'crlf-comment', rule: 'CRLF line ends', kh: 'myhost {A} comment{CR}\nother {X}{CR}\n', host: 'myhost', presented: 'A' },
   { id: 'crlf-changed', rule: 'CRLF line ends', kh: 'myhost {X}{CR}\n', host: 'myhost', presented: 'A' },
+  { id: 'nul-in-name', rule: 'a NUL byte ends the line', kh: 'my{NUL}host {X}\nmyhost {A}', host: 'myhost', presented: 'A' },
+  { id: 'nul-after-key', rule: 'a NUL byte ends the line', kh: 'myhost {A}{NUL}junk', host: 'myhost', presented: 'A' },
+  { id: 'crlf-blank-lines', rule: 'CRLF line ends', kh: '{CR}\n# c{CR}\n{CR}\nmyhost {A}{CR}\n', host: 'myhost', presented: 'A' },
   { id: 'invalid-base64', rule: 'an invalid key is skipped, not changed', kh: 'myhost ssh-ed25519 AAAA!!!!', host: 'myhost', presented: 'A' },
   { id: 'invalid-no-key', rule: 'a missing key is skipped', kh: 'myhost ssh-ed25519', host: 'myhost', presented: 'A' },
   { id: 'invalid-name-only', rule: 'a missing key is skipped', kh: 'myhost', host: 'myhost', presented: 'A' },

@@ -77,6 +77,7 @@ export async function render(template, keys, dir) {
     .replace(/\{([A-Z])\.b64\}/g, (_, k) => keys[k].b64)
     .replace(/\{TAB\}/g, '\t')
     .replace(/\{CR\}/g, '\r')
+    .replace(/\{NUL\}/g, '\0')
     .replace(/\{([A-Z])\}/g, (_, k) => `${keys[k].type}${template.includes('{TAB}') ? '\t' : ' '}${keys[k].b64}`);
 }
 
