@@ -176,7 +176,15 @@ function relay(connect: Connector, timeoutMs: number, client: Socket, active: Se
   client.on('error', () => client.destroy());
   client.once('close', () => {
     abort.abort();
-    conn.channel?.destroy();
+    const { channel } = conn;
+    // A client that ended cleanly may leave bytes on their way to the daemon: let them go first
+    // (close()'s deadline still aborts it). After an abrupt close, stop at once.
+    if (channel !== undefined && client.readableEnded && !channel.writableFinished && !channel.destroyed) {
+      channel.once('finish', () => channel.destroy());
+      setTimeout(() => channel.destroy(), DEFAULT_CLOSE_TIMEOUT_MS).unref();
+    } else {
+      channel?.destroy();
+    }
     active.delete(conn);
     channels.proxy.publish({ event: 'close', active: active.size });
     debug('proxy close', { active: active.size });

@@ -86,6 +86,26 @@ describe('createDockerAgent', () => {
     expect(await get(agent)).toEqual({ status: 200, body: 'GET /_ping' });
   });
 
+  test('a plain Duplex kept alive is closed after idleTimeoutMs too', async () => {
+    const s = await okServer();
+    const streams: Duplex[] = [];
+    const agent = createDockerAgent(
+      () => {
+        const sock = netConnect(s.path);
+        const plain = Duplex.from({ readable: sock, writable: sock });
+        streams.push(plain);
+        return Promise.resolve(plain);
+      },
+      { idleTimeoutMs: 50 },
+    );
+    agents.push(agent);
+    await get(agent);
+    await get(agent);
+    expect(streams).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(streams[0]!.destroyed).toBe(true);
+  });
+
   test('a connector that rejects fails the request with ERR_HTTP_CONNECT, keeping its error and code', async () => {
     const cause = Object.assign(new Error('lost'), { code: 'ERR_CONNECTION_LOST' });
     const agent = createDockerAgent(() => Promise.reject(cause));

@@ -11,8 +11,8 @@ interface SocketLike {
 
 /**
  * Makes any Duplex usable where Node's http or undici expect a socket: adds the socket methods it
- * lacks (and only those). `setTimeout` is emulated with a timer reset by incoming data, which is
- * what an idle timeout needs; the others do nothing on a stream that has no such knob.
+ * lacks (and only those). `setTimeout` is emulated with a timer reset whenever data is emitted,
+ * which is what an idle timeout needs; the others do nothing on a stream that has no such knob.
  */
 export function asSocket(stream: Duplex): Duplex {
   const s = stream as Duplex & SocketLike;
@@ -24,9 +24,19 @@ export function asSocket(stream: Duplex): Duplex {
       timer = ms > 0 && !stream.destroyed ? setTimeout(() => stream.emit('timeout'), ms) : undefined;
       timer?.unref();
     };
-    stream.on('data', arm);
-    stream.once('close', () => {
-      if (timer !== undefined) clearTimeout(timer);
+    // Activity is seen by watching 'data' being emitted, not by listening for it: a 'data' listener
+    // would switch the stream to flowing mode and bytes could be lost before Node's parser attaches.
+    const emit = stream.emit.bind(stream);
+    Object.defineProperty(stream, 'emit', {
+      configurable: true,
+      value(event: string | symbol, ...args: unknown[]): boolean {
+        if (event === 'data' && timer !== undefined) arm();
+        if (event === 'close' && timer !== undefined) {
+          clearTimeout(timer);
+          timer = undefined;
+        }
+        return emit(event, ...args);
+      },
     });
     Object.defineProperty(stream, 'setTimeout', {
       configurable: true,
