@@ -193,11 +193,9 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
   async function settingsFor(resolved: ResolvedSshTarget, jumpOf?: string): Promise<ConnectionSettings> {
     const hop = { host: resolved.hostname, port: resolved.port, user: resolved.user };
     const userFiles = resolved.userknownhostsfile.filter((f) => f !== 'none');
-    const knownHostsFiles =
-      jumpOf === undefined && options.knownHostsFiles !== undefined
-        ? [...options.knownHostsFiles]
-        : [...userFiles, ...resolved.globalknownhostsfile.map((f) => expandHome(f, homeDir))];
-    const recordTo = jumpOf === undefined && options.knownHostsFiles !== undefined ? options.knownHostsFiles[0] : userFiles[0];
+    // Explicit files serve every hop, the target and the jump hosts alike (ssh's UserKnownHostsFile).
+    const knownHostsFiles = options.knownHostsFiles ?? [...userFiles, ...resolved.globalknownhostsfile.map((f) => expandHome(f, homeDir))];
+    const recordTo = options.knownHostsFiles === undefined ? userFiles[0] : options.knownHostsFiles[0];
     const agent = options.agent === false ? undefined : (options.agent ?? resolved.expanded.agentsocket);
     const family = options.family ?? (resolved.addressfamily === 'inet' ? 4 : resolved.addressfamily === 'inet6' ? 6 : undefined);
     if (resolved.proxycommand !== undefined && resolved.proxyjump === undefined && options.proxyJump === undefined) {
@@ -211,7 +209,7 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
       keepaliveIntervalMs: options.keepaliveIntervalMs ?? (resolved.serveraliveinterval > 0 ? resolved.serveraliveinterval * 1000 : 15_000),
       keepaliveCountMax: options.keepaliveCountMax ?? resolved.serveralivecountmax,
       algorithms: { ...HARDENED_ALGORITHMS, ...options.algorithms } as Algorithms,
-      knownHosts: KnownHosts.load(knownHostsFiles),
+      knownHosts: KnownHosts.load([...knownHostsFiles]),
       hostKeyPolicy: options.hostKeyPolicy ?? policyFromConfig(resolved.stricthostkeychecking),
       ...(resolved.hostkeyalias === undefined ? {} : { hostKeyAlias: resolved.hostkeyalias }),
       ...(recordTo === undefined ? {} : { recordTo }),
@@ -220,7 +218,7 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
         // Secret is cleared by the first handshake that uses it.
         ...(password === undefined || (jumpOf !== undefined && password instanceof Secret) ? {} : { password }),
         ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }),
-        identityFiles: [...(jumpOf === undefined ? (options.identityFiles ?? []) : []), ...resolved.expanded.identityfile],
+        identityFiles: [...(options.identityFiles ?? []), ...resolved.expanded.identityfile],
         homeDir,
         ...(agent === undefined ? {} : { agent }),
         identitiesOnly: resolved.identitiesonly === 'yes',

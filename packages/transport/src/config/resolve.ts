@@ -455,7 +455,9 @@ class Resolver {
       case 'proxyjump': {
         need();
         used = args.length;
-        const jump = parseJump(skipWhitespaceAndEquals(rest));
+        // OpenSSH 9.2 reads ProxyJump from the raw line up to the first whitespace: no quote or
+        // escape processing, and words after the first are ignored (checked with ssh -G).
+        const jump = parseJump(skipWhitespaceAndEquals(rest).split(/[ \t\r\n]/)[0] ?? '');
         if (jump === null) fail(origin, 'ProxyJump: invalid jump host list');
         // parse_jump(): only active while neither ProxyCommand nor ProxyJump was obtained.
         if (on && s.proxyCommand === undefined && s.jump === undefined) {
@@ -584,7 +586,8 @@ function canonicalIpv6(s: string): string | null {
 
 /**
  * ssh.c resolve_canonicalize()/resolve_addr(): a numeric address is rewritten to its canonical
- * form (when that differs other than in case) and not lower-cased; any other name is lower-cased.
+ * form (when that differs other than in case) and not lower-cased; any other name is lower-cased
+ * unless it looks like an address.
  * No DNS lookup happens: CanonicalizeHostname/CanonicalDomains are not applied (documented).
  */
 function finalHostname(host: string, addressFamily: string | undefined): string {
@@ -592,7 +595,12 @@ function finalHostname(host: string, addressFamily: string | undefined): string 
   let canonical: string | null = null;
   if (family !== 'inet6') canonical = inetAton(host);
   if (canonical === null && family !== 'inet' && isIP(host) === 6 && !host.includes('%')) canonical = canonicalIpv6(host);
-  if (canonical === null) return asciiLower(host);
+  if (canonical === null) {
+    // ssh.c is_addr_fast(): something that looks like an address (a `%` or `:`, or only digits
+    // and dots) but did not parse as one is left alone; any other name is lower-cased.
+    if (host.includes('%') || host.includes(':') || /^[0-9.]*$/.test(host)) return host;
+    return asciiLower(host);
+  }
   return asciiLower(canonical) === asciiLower(host) ? host : canonical;
 }
 

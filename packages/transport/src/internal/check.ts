@@ -57,9 +57,16 @@ interface CheckContext {
   readonly target: () => TransportErrorTarget;
 }
 
-function get(stream: Duplex, agent: Agent, path: string): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+/** A keep-alive agent whose one socket is `stream`: the ping and version requests share the channel. */
+function agentFor(stream: Duplex): Agent {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  Object.assign(agent, { createConnection: () => stream });
+  return agent;
+}
+
+function get(agent: Agent, path: string): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ agent, path, host: 'docker', createConnection: () => stream, headers: { Host: 'docker' } }, (res) => {
+    const req = request({ agent, path, host: 'docker', headers: { Host: 'docker' } }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
@@ -131,7 +138,7 @@ export async function runCheck(context: CheckContext): Promise<CheckReport> {
   ok('host key', report.hostKeyMs, report.hostKey === undefined ? 'verified' : `${report.hostKey.keyType} ${report.hostKey.fingerprint} (${report.hostKey.outcome})`);
   ok('auth', report.authMs, `${settings.target.user} by ${report.authMethod ?? 'none'}`);
 
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  let agent: Agent | undefined;
   try {
     started = Date.now();
     if (settings.streamLocalPath !== undefined) {
@@ -146,11 +153,10 @@ export async function runCheck(context: CheckContext): Promise<CheckReport> {
     }
 
     started = Date.now();
-    let stream: Duplex;
     let ping: Awaited<ReturnType<typeof get>>;
     try {
-      stream = await connection.openChannel();
-      ping = await get(stream, agent, '/_ping');
+      agent = agentFor(await connection.openChannel());
+      ping = await get(agent, '/_ping');
       if (ping.status !== 200) throw Object.assign(new Error(`the daemon answered /_ping with HTTP ${ping.status}`), { code: 'ERR_DAEMON_UNREACHABLE' });
     } catch (err) {
       fail('daemon ping', Date.now() - started, err);
@@ -160,7 +166,7 @@ export async function runCheck(context: CheckContext): Promise<CheckReport> {
 
     started = Date.now();
     const apiVersion = ping.headers['api-version'];
-    const version = await get(stream, agent, '/version');
+    const version = await get(agent, '/version');
     let server = '';
     try {
       const parsed = JSON.parse(version.body) as { Version?: unknown; ApiVersion?: unknown; Os?: unknown; Arch?: unknown };
@@ -173,7 +179,7 @@ export async function runCheck(context: CheckContext): Promise<CheckReport> {
     const times: number[] = [];
     for (let i = 0; i < 5; i++) {
       const t0 = process.hrtime.bigint();
-      await get(stream, agent, '/_ping');
+      await get(agent, '/_ping');
       times.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
     times.sort((a, b) => a - b);
@@ -185,7 +191,7 @@ export async function runCheck(context: CheckContext): Promise<CheckReport> {
     fail(next, Date.now() - started, err);
     return finish();
   } finally {
-    agent.destroy();
+    agent?.destroy();
     connection.close();
   }
 }

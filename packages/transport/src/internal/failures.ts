@@ -68,14 +68,14 @@ export function dialStdioFailure(
   const shown = redact(stderr.trim()).slice(0, MAX_STDERR_IN_MESSAGE);
   const tail = shown === '' ? '' : ` Remote said: ${shown}`;
   const at = where(target);
-  if (exitCode === 127 || /command not found|not found|No such file or directory/i.test(stderr) && !/daemon/i.test(stderr)) {
+  if (exitCode === 127 || (/command not found|not found/i.test(stderr) && !/daemon|connect/i.test(stderr))) {
     return transportError(
       'ERR_REMOTE_DOCKER_MISSING',
       `the docker CLI was not found on ${at} for user ${target.user ?? '(default)'}: install it there (docker-ce-cli) and make sure it is on the PATH of non-interactive SSH sessions, or use socketPath with streamlocal.${tail}`,
       target,
     );
   }
-  if (/Cannot connect to the Docker daemon|permission denied|connect: no such file|Is the docker daemon running/i.test(stderr)) {
+  if (/Cannot connect to the Docker daemon|permission denied|connect: no such file|connection refused|Is the docker daemon running/i.test(stderr)) {
     return transportError(
       'ERR_DAEMON_UNREACHABLE',
       `docker on ${at} cannot reach its daemon: start dockerd there, or give user ${target.user ?? '(default)'} access to the socket (the docker group).${tail}`,

@@ -104,7 +104,7 @@ export function comparable(values: Map<string, string[]>, ours: Map<string, stri
 
 /** Resolves with both and returns what to compare (or the two failures). */
 export async function both(home: Home, configPath: string, name: string, extra: Partial<ResolveSshTargetOptions> = {}): Promise<
-  { kind: 'both-ok'; ssh: Map<string, string[]>; ours: Map<string, string[]>; result: ResolvedSshTarget } | { kind: 'both-failed'; error: unknown; stderr: string } | { kind: 'mismatch'; detail: string }
+  { kind: 'both-ok'; ssh: Map<string, string[]>; ours: Map<string, string[]>; result: ResolvedSshTarget } | { kind: 'both-failed'; error: unknown; stderr: string } | { kind: 'ours-stricter'; error: Error } | { kind: 'mismatch'; detail: string }
 > {
   const oracle = sshG(configPath, name, home);
   let result: ResolvedSshTarget | undefined;
@@ -119,6 +119,11 @@ export async function both(home: Home, configPath: string, name: string, extra: 
     return { kind: 'both-ok', ssh: comparable(oracle.values, ours), ours, result };
   }
   if (!oracle.ok && result === undefined) return { kind: 'both-failed', error, stderr: oracle.stderr };
+  // ssh expands IdentityFile, CertificateFile and ProxyCommand only when it connects (and fails
+  // then); we expand them while resolving, so a bad token there fails earlier with us.
+  if (oracle.ok && error instanceof Error && /: (IdentityFile|CertificateFile|ProxyCommand): /.test(error.message)) {
+    return { kind: 'ours-stricter', error };
+  }
   return {
     kind: 'mismatch',
     detail: oracle.ok ? `ssh -G succeeded, we threw ${String(error)}` : `ssh -G failed (${oracle.stderr.trim()}), we returned ${JSON.stringify(result)}`,

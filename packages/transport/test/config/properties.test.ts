@@ -81,6 +81,23 @@ describe('resolveSshTarget() against ssh -G on generated configs', () => {
     const out = await both(home, config, target);
     expect(out.kind, out.kind === 'mismatch' ? `${out.detail}\n--- config ---\n${text}` : '').not.toBe('mismatch');
     if (out.kind === 'both-ok') expect(Object.fromEntries(out.ours)).toEqual(Object.fromEntries(out.ssh));
-    else expect(out.error).toMatchObject({ code: 'ERR_SSH_CONFIG' });
+    if (out.kind === 'both-failed') expect(out.error).toMatchObject({ code: 'ERR_SSH_CONFIG' });
+  });
+});
+
+/** Lines of characters that stress quoting, escapes, separators, comments and tokens (no Match, so no commands run). */
+const lexicalKeyword = fc.constantFrom('Host', 'HostName', 'User', 'Port', 'IdentityFile', 'UserKnownHostsFile', 'StrictHostKeyChecking', 'ProxyJump', 'ProxyCommand', 'IdentityAgent', 'ConnectTimeout', 'ServerAliveCountMax', 'SendEnv', 'HostKeyAlias', 'hostname', 'PORT');
+const lexicalChar = fc.constantFrom('a', 'x', 'X', '1', '2', ' ', '\t', '"', "'", '\\', '=', '#', '%', 'h', 'p', '$', '{', '}', '~', ',', '@', ':', '[', ']', '*', '?', '!', '-', '.');
+const lexicalLine = fc
+  .tuple(fc.constantFrom('', ' ', '\t'), lexicalKeyword, fc.array(lexicalChar, { minLength: 1, maxLength: 14 }))
+  .map(([indent, k, chars]) => `${indent}${k}${chars.join('')}`);
+
+describe('resolveSshTarget() against ssh -G on quoting and escaping', () => {
+  fcTest.prop([fc.array(lexicalLine, { minLength: 1, maxLength: 4 }), fc.constantFrom('x', 'X', 'x1')], { numRuns: sshRuns })('agrees with ssh -G: same values, or both refuse', async (lines, target) => {
+    const text = `${lines.join('\n')}\n`;
+    const config = home.write('lexical.config', text);
+    const out = await both(home, config, target);
+    expect(out.kind, out.kind === 'mismatch' ? `${out.detail}\n--- config ---\n${text}` : '').not.toBe('mismatch');
+    if (out.kind === 'both-ok') expect(Object.fromEntries(out.ours), text).toEqual(Object.fromEntries(out.ssh));
   });
 });

@@ -1,0 +1,203 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDockerSshFixture } from '@ssh-docker/testkit';
+import type { DockerSshFixture } from '@ssh-docker/testkit';
+import { createDockerSshTransport } from '../../src/index.js';
+import type { DockerSshTransportOptions } from '../../src/index.js';
+import { httpOver } from './helpers.js';
+
+let fixture: DockerSshFixture;
+
+beforeAll(async () => {
+  // sshd accepts any variable a client sends, so that only the client's restraint keeps them out.
+  fixture = await startDockerSshFixture({ acceptEnv: ['*'] });
+});
+
+afterAll(async () => {
+  await fixture.stop();
+});
+
+/** How messages name the fixture: `host`, or `host:port` off port 22. */
+function at(): string {
+  return fixture.port === 22 ? fixture.host : `${fixture.host}:${fixture.port}`;
+}
+
+function options(extra: Partial<DockerSshTransportOptions> = {}): DockerSshTransportOptions {
+  return {
+    url: fixture.url,
+    configFile: false,
+    identityFiles: [fixture.identityFile],
+    knownHostsFiles: [fixture.knownHostsFile],
+    agent: false,
+    ...extra,
+  };
+}
+
+async function failure(promise: Promise<unknown>): Promise<Error & { code?: string }> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as Error & { code?: string };
+  }
+  throw new Error('expected a failure');
+}
+
+/** The environment of every remote `docker system dial-stdio` process, from /proc (same machine, own netns). */
+function dialStdioEnvironments(): string[][] {
+  const found: string[][] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (cmdline.includes('dial-stdio')) found.push(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0'));
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return found;
+}
+
+describe('remote side', () => {
+  it('sends no local environment variable to the remote dial-stdio', async () => {
+    process.env['LC_SSH_DOCKER_CANARY'] = 'leaked';
+    process.env['SSH_DOCKER_CANARY'] = 'leaked';
+    const transport = createDockerSshTransport(options());
+    try {
+      const stream = await transport.openStream();
+      const res = await httpOver(stream, '/_ping', { keepAlive: true });
+      expect(res.status).toBe(200);
+      const environments = dialStdioEnvironments();
+      expect(environments.length).toBeGreaterThan(0);
+      for (const environment of environments) {
+        // The fixture's own SetEnv arrived: this is the right process, and its environment was read.
+        expect(environment.some((e) => e.startsWith('DOCKER_HOST=unix://'))).toBe(true);
+        expect(environment.filter((e) => e.includes('CANARY'))).toEqual([]);
+      }
+      stream.destroy();
+    } finally {
+      delete process.env['LC_SSH_DOCKER_CANARY'];
+      delete process.env['SSH_DOCKER_CANARY'];
+      await transport.close();
+    }
+  });
+
+  it('ends the remote dial-stdio when a stream is destroyed, leaving no orphan', async () => {
+    const transport = createDockerSshTransport(options());
+    try {
+      const streams = await Promise.all(Array.from({ length: 5 }, () => transport.openStream()));
+      await Promise.all(streams.map((s) => httpOver(s, '/_ping', { keepAlive: true })));
+      expect(await fixture.countRemote('docker system dial-stdio')).toBe(5);
+      for (const stream of streams) stream.destroy();
+      const deadline = Date.now() + 5000;
+      while ((await fixture.countRemote('docker system dial-stdio')) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(await fixture.countRemote('docker system dial-stdio')).toBe(0);
+      expect(transport.stats().openStreams).toBe(0);
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('reports ERR_REMOTE_DOCKER_MISSING for a user without the docker CLI', async () => {
+    const transport = createDockerSshTransport(options({ user: fixture.noDockerUser }));
+    try {
+      const stream = await transport.openStream();
+      const err = await failure(httpOver(stream, '/_ping'));
+      expect(err.code).toBe('ERR_REMOTE_DOCKER_MISSING');
+      expect(err.message).toContain(`the docker CLI was not found on ${at()} for user ${fixture.noDockerUser}: install it there`);
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('reaches the daemon by streamlocal for a user without the docker CLI', async () => {
+    const transport = createDockerSshTransport(options({ user: fixture.noDockerUser, socketPath: fixture.dockerSocket, socketVia: 'streamlocal' }));
+    try {
+      const res = await httpOver(await transport.openStream(), '/_ping');
+      expect(res.status).toBe(200);
+      expect(res.body).toBe('OK');
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('reaches the daemon through an explicit socketPath with dial-stdio', async () => {
+    const transport = createDockerSshTransport(options({ socketPath: fixture.dockerSocket }));
+    try {
+      const res = await httpOver(await transport.openStream(), '/version');
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.body)).toHaveProperty('ApiVersion');
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('refuses a socketPath that could reach a remote shell, as a caller mistake', () => {
+    expect(() => createDockerSshTransport(options({ socketPath: "/run/docker.sock'; reboot; '" }))).toThrow(
+      new TypeError("socketPath must be an absolute path of letters, digits, '.', '_', '-' and '/', without '..'"),
+    );
+    expect(() => createDockerSshTransport(options({ socketPath: '/run/../etc/x' }))).toThrow(TypeError);
+  });
+
+  it('never uses the socket path of a URL', async () => {
+    const transport = createDockerSshTransport(options({ url: `${fixture.url}/nonexistent/evil.sock` }));
+    try {
+      const res = await httpOver(await transport.openStream(), '/_ping');
+      expect(res.status).toBe(200);
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('reports ERR_DAEMON_UNREACHABLE while dockerd is stopped, and works again after it starts', async () => {
+    const transport = createDockerSshTransport(options());
+    try {
+      await fixture.stopDockerd();
+      const err = await failure(transport.openStream().then((s) => httpOver(s, '/_ping')));
+      expect(err.code).toBe('ERR_DAEMON_UNREACHABLE');
+      expect(err.message).toContain(`docker on ${at()} cannot reach its daemon: start dockerd there`);
+      await fixture.startDockerd();
+      const res = await httpOver(await transport.openStream(), '/_ping');
+      expect(res.status).toBe(200);
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('diagnoses every step with check()', async () => {
+    const transport = createDockerSshTransport(options());
+    try {
+      const report = await transport.check();
+      expect(report.steps.filter((s) => s.status !== 'ok')).toEqual([]);
+      expect(report.steps.map((s) => [s.name, s.status])).toEqual([
+        ['resolve', 'ok'],
+        ['tcp', 'ok'],
+        ['host key', 'ok'],
+        ['auth', 'ok'],
+        ['docker CLI', 'ok'],
+        ['daemon ping', 'ok'],
+        ['API version', 'ok'],
+        ['round trip', 'ok'],
+      ]);
+      expect(report.ok).toBe(true);
+      const hostKey = report.steps.find((s) => s.name === 'host key');
+      expect(hostKey?.detail).toMatch(/^ssh-ed25519 SHA256:[A-Za-z0-9+/]{43} \(known\)$/);
+      expect(report.steps.find((s) => s.name === 'auth')?.detail).toBe(`${fixture.user} by publickey`);
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('check() names the failing step and its fix when the user has no docker CLI', async () => {
+    const transport = createDockerSshTransport(options({ user: fixture.noDockerUser }));
+    try {
+      const report = await transport.check();
+      expect(report.ok).toBe(false);
+      const step = report.steps.find((s) => s.status === 'failed');
+      expect(step?.name).toBe('docker CLI');
+      expect(step?.code).toBe('ERR_REMOTE_DOCKER_MISSING');
+      expect(step?.fix).toBe('install the docker CLI on the host and make sure it is on the PATH of non-interactive SSH sessions');
+      expect(report.steps.slice(-3).map((s) => s.status)).toEqual(['skipped', 'skipped', 'skipped']);
+    } finally {
+      await transport.close();
+    }
+  });
+});
