@@ -70,6 +70,7 @@ export interface HostKeyDecision {
   readonly accepted: boolean;
   /** `known`: listed in known_hosts; `new`: accepted under accept-new; `pinned`; `insecure`; `refused`. */
   readonly outcome: 'known' | 'new' | 'pinned' | 'insecure' | 'refused';
+  /** known_hosts' verdict (against an empty set when no `knownHosts` was given: then `unknown`). */
   readonly result: VerifyResult;
   /** Set when refused. */
   readonly error?: HostKeyError;
@@ -141,7 +142,11 @@ export function createHostKeyVerifier(options: HostKeyVerifierOptions): HostKeyV
   } else {
     throw new TypeError("policy must be 'strict', 'accept-new', 'insecure-accept-any' or { pinned: [...] }");
   }
-  if ((kind === 'strict' || kind === 'accept-new') && !(options.knownHosts instanceof KnownHosts)) {
+  // Duck-typed, not instanceof: two copies of this package in node_modules are normal (STYLE.md 6).
+  const given: unknown = options.knownHosts;
+  const usable = typeof given === 'object' && given !== null && typeof (given as { verify?: unknown }).verify === 'function';
+  if (given !== undefined && !usable) throw new TypeError('knownHosts must be a KnownHosts (use KnownHosts.load)');
+  if ((kind === 'strict' || kind === 'accept-new') && !usable) {
     throw new TypeError(`knownHosts is required for the ${kind} policy (use KnownHosts.load)`);
   }
   const knownHosts = options.knownHosts ?? KnownHosts.parse('', { source: '<none>' });

@@ -120,6 +120,7 @@ describe('createHostKeyVerifier, strict (the default)', () => {
     );
     expect(() => createHostKeyVerifier({ host: 'h', policy: { pinned: [] } })).toThrow(new TypeError('policy.pinned must list at least one fingerprint'));
     expect(() => createHostKeyVerifier({ knownHosts: KnownHosts.parse(''), host: '' })).toThrow(new TypeError('host must be a non-empty string'));
+    expect(() => createHostKeyVerifier({ knownHosts: {} as unknown as KnownHosts, host: 'h' })).toThrow(new TypeError('knownHosts must be a KnownHosts (use KnownHosts.load)'));
   });
 });
 
