@@ -17,6 +17,18 @@ have_cmd dropbear || need+=(dropbear-bin)
 have_cmd ssh-audit || need+=(ssh-audit)
 have_cmd ps || need+=(procps)
 have_cmd setpriv || need+=(util-linux)
+have_cmd nsenter || need+=(util-linux)
+have_cmd unshare || need+=(util-linux)
+have_cmd useradd || need+=(passwd)
+have_cmd chpasswd || need+=(passwd)
+have_cmd ssh-keygen || need+=(openssh-client)
+have_cmd containerd || need+=(docker.io)
+have_cmd runc || need+=(docker.io)
+
+# One entry per package, in first-seen order.
+if [ ${#need[@]} -gt 0 ]; then
+  mapfile -t need < <(printf '%s\n' "${need[@]}" | awk '!seen[$0]++')
+fi
 
 if [ ${#need[@]} -eq 0 ]; then
   echo "testkit: system packages already present"

@@ -9,6 +9,7 @@ import { FixtureError } from './errors.js';
 import { importImage, killAllContainers, ping } from './internal/dockerapi.js';
 import { generateKey, knownHostsText } from './internal/keys.js';
 import type { HostKey } from './internal/keys.js';
+import { MARKER, register, sweepStale, unmountUnder, unregister } from './internal/janitor.js';
 import { createNetns, destroyNetns, destroyNetnsSync, netnsPids } from './internal/netns.js';
 import type { NetnsLink } from './internal/netns.js';
 import {
@@ -18,7 +19,6 @@ import {
   listProcesses,
   run,
   runOk,
-  runSyncQuiet,
   sleep,
   startDaemon,
   waitGone,
@@ -129,7 +129,6 @@ export interface DockerSshFixture {
   stop(): Promise<void>;
 }
 
-const MARKER = 'SSH_DOCKER_TESTKIT_FIXTURE';
 const IMAGE = 'ssh-docker-test/busybox:latest';
 const DAEMON_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const NO_DOCKER_APPLETS = ['sh', 'env', 'cat', 'echo', 'ls', 'id', 'sleep', 'true', 'false', 'ps', 'printf', 'test'];
@@ -229,26 +228,11 @@ function installExitHook(): void {
       for (const child of state.children) if (child.pid) killQuiet(child.pid, 'SIGKILL');
       for (const p of fixtureProcessesSync(state)) killQuiet(p.pid, 'SIGKILL');
       if (state.link) destroyNetnsSync(state.programs.ip, state.link);
-      unmountUnderSync(state.dir);
+      unmountUnder(state.dir);
       rmSync(state.dir, { recursive: true, force: true });
+      unregister(state.id);
     }
   });
-}
-
-function mountsUnder(dir: string): string[] {
-  try {
-    return readFileSync('/proc/self/mountinfo', 'utf8')
-      .split('\n')
-      .map((line) => line.split(' ')[4] ?? '')
-      .filter((mountPoint) => mountPoint === dir || mountPoint.startsWith(`${dir}/`))
-      .sort((a, b) => b.length - a.length);
-  } catch {
-    return [];
-  }
-}
-
-function unmountUnderSync(dir: string): void {
-  for (const mountPoint of mountsUnder(dir)) runSyncQuiet('umount', ['-l', mountPoint]);
 }
 
 function validate(options: FixtureOptions): void {
@@ -304,6 +288,8 @@ export async function startDockerSshFixture(options: FixtureOptions = {}): Promi
   await chmod(dir, 0o755); // the fixture's users traverse it to reach the docker socket
   const state: FixtureState = { id, dir, programs, link: undefined, children: new Set(), stopped: false };
   installExitHook();
+  sweepStale();
+  register({ pid: process.pid, id, dir });
   live.add(state);
   try {
     return await setUp(state, options, password, started);
@@ -326,6 +312,8 @@ async function setUp(
   if (isolation !== 'loopback') {
     try {
       state.link = await createNetns(programs.ip, { pid: process.pid, dir });
+      const { name, hostIf, lockFile } = state.link;
+      register({ pid: process.pid, id, dir, netns: name, hostIf, lockFile });
     } catch (err) {
       if (isolation === 'netns') throw err;
       debug('no network namespace (%s): falling back to loopback', (err as Error).message);
@@ -757,8 +745,9 @@ async function teardown(state: FixtureState): Promise<void> {
       5000,
     );
   }
-  for (const mountPoint of mountsUnder(state.dir)) await run('umount', ['-l', mountPoint]);
+  unmountUnder(state.dir);
   if (state.link) await destroyNetns(state.programs.ip, state.link);
   rmSync(state.dir, { recursive: true, force: true });
+  unregister(state.id);
   live.delete(state);
 }
