@@ -7,6 +7,11 @@
  * - `ERR_FIXTURE_COMMAND`: a fault-injection or control command failed.
  * - `ERR_FIXTURE_UNSUPPORTED`: the operation needs an isolation mode this fixture does not have.
  * - `ERR_FIXTURE_STOPPED`: the fixture was already stopped.
+ *
+ * @example
+ * ```ts
+ * const code: FixtureErrorCode = 'ERR_FIXTURE_MISSING_PACKAGE';
+ * ```
  */
 export type FixtureErrorCode =
   | 'ERR_FIXTURE_MISSING_PACKAGE'

@@ -31,7 +31,14 @@ import type { Programs } from './internal/system.js';
 
 export type { HostKey };
 
-/** Options of {@link startDockerSshFixture}. Every option has sshd's or the fixture's documented default. */
+/**
+ * Options of {@link startDockerSshFixture}. Every option has sshd's or the fixture's documented default.
+ *
+ * @example
+ * ```ts
+ * const fixture = await startDockerSshFixture({ maxSessions: 2, maxStartups: '3:100:3', keyboardInteractive: false });
+ * ```
+ */
 export interface FixtureOptions {
   /** sshd `MaxSessions` (sessions per connection). Default: sshd's default, 10. */
   maxSessions?: number;
@@ -53,7 +60,16 @@ export interface FixtureOptions {
   isolation?: 'auto' | 'netns' | 'loopback';
 }
 
-/** A running second sshd of a fixture (see {@link DockerSshFixture.startSecondSshd}). */
+/**
+ * A running second sshd of a fixture (see {@link DockerSshFixture.startSecondSshd}).
+ *
+ * @example
+ * ```ts
+ * const impostor = await fixture.startSecondSshd(); // same users and daemon, other host keys
+ * // connect to impostor.host:impostor.port with fixture.knownHostsFile: the key is "changed"
+ * await impostor.stop();
+ * ```
+ */
 export interface SecondSshd {
   host: string;
   port: number;
@@ -63,7 +79,21 @@ export interface SecondSshd {
   stop(): Promise<void>;
 }
 
-/** A throwaway remote Docker host: a real OpenSSH sshd in front of a real dockerd. */
+/**
+ * A throwaway remote Docker host: a real OpenSSH sshd in front of a real dockerd.
+ *
+ * @example
+ * ```ts
+ * const fixture = await startDockerSshFixture();
+ * try {
+ *   await fixture.delay(200);            // every new connection pays 200 ms per round trip
+ *   await fixture.cut();                 // now new connections time out
+ *   await fixture.restore();
+ * } finally {
+ *   await fixture.stop();
+ * }
+ * ```
+ */
 export interface DockerSshFixture {
   /** `ssh://${user}@${host}:${port}`. */
   url: string;
@@ -646,7 +676,10 @@ async function setUp(
     },
 
     async restore() {
-      const l = netnsOnly('restore');
+      if (state.stopped) throw new FixtureError('ERR_FIXTURE_STOPPED', 'restore: the fixture is stopped');
+      // On loopback no network fault can be set, so there is nothing to restore.
+      if (!link) return;
+      const l = link;
       if (chainsReady) {
         await nsIptables(['-F', 'SDK_CUT']);
         await nsIptables(['-F', 'SDK_LOSS']);

@@ -2,6 +2,15 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { runOk } from './proc.js';
 
+/**
+ * A host key of a fixture's sshd.
+ *
+ * @example
+ * ```ts
+ * const ed25519 = fixture.hostKeys.find((k) => k.type === 'ssh-ed25519');
+ * expect(result.fingerprint).toBe(ed25519?.fingerprint);
+ * ```
+ */
 export interface HostKey {
   /** The key's SSH type name, e.g. `ssh-ed25519`, `ecdsa-sha2-nistp256`, `ssh-rsa`. */
   type: string;
