@@ -400,8 +400,8 @@ class Resolver {
           if (asciiLower(a) === 'none' && (i > 0 || args.length > 1)) fail(origin, `${keyword}: "none" must appear alone`);
           taken.push(a);
         });
-        if (args.length === 0) fail(origin, `${keyword}: missing argument`);
-        if (on && wasEmpty) {
+        // A line whose only word is a comment adds nothing (and is not an error).
+        if (on && wasEmpty && taken.length > 0) {
           if (taken.length > MAX_HOSTS_FILES) fail(origin, `${keyword}: too many files (max ${MAX_HOSTS_FILES})`);
           if (keyword === 'userknownhostsfile') s.userKnownHosts = taken.map((value) => ({ value, origin }));
           else s.globalKnownHosts = taken;

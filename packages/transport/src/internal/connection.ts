@@ -211,7 +211,7 @@ export class SshConnection {
         }
         if (err.level === 'client-authentication') {
           const tried = attempt.described.length === 0 ? 'no credentials (no agent, no identity file found, no password)' : attempt.described.join(', ');
-          const spent = this.settings.credentials.spent
+          const spent = attempt.spent
             ? '; a password or passphrase given as a Secret is cleared after the first connection: pass a provider function to reconnect with it'
             : '';
           settle(

@@ -23,6 +23,8 @@ export interface AuthAttempt {
   readonly described: string[];
   /** Secrets to redact from anything this attempt produces. */
   readonly secrets: Secret[];
+  /** A password or passphrase given directly was already cleared by an earlier handshake. */
+  readonly spent: boolean;
   /** Wipes the bytes this attempt copied, and clears Secrets as the outcome requires. */
   finish(outcome: 'authenticated' | 'rejected' | 'not-reached'): void;
 }
@@ -67,7 +69,7 @@ export class Credentials {
   }
 
   /** True when a password or passphrase was given directly and has been cleared since. */
-  get spent(): boolean {
+  #spent(): boolean {
     const { password, passphrase } = this.#options;
     return (isSecret(password) && password.cleared) || (isSecret(passphrase) && passphrase.cleared);
   }
@@ -79,6 +81,7 @@ export class Credentials {
     const wipe: Buffer[] = [];
     const used: { secret: Secret; direct: boolean }[] = [];
     const options = this.#options;
+    const spent = this.#spent();
 
     if (options.agent !== undefined && !options.identitiesOnly) {
       methods.push({ type: 'agent', username, agent: options.agent });
@@ -151,6 +154,7 @@ export class Credentials {
       methods,
       described,
       secrets,
+      spent,
       finish(outcome) {
         if (finished) return;
         finished = true;
