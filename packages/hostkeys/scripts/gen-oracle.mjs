@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { cases, findCases, hashNames } from '../test/oracle/cases.mjs';
-import { askFind, askSsh, keygenHash, makeKeys, makeWorkDir, mapLimit, opensshVersion, render, startSshd } from '../test/oracle/harness.mjs';
+import { askFind, askSsh, splitFiles, keygenHash, makeKeys, makeWorkDir, mapLimit, opensshVersion, render, startSshd } from '../test/oracle/harness.mjs';
 
 const out = fileURLToPath(new URL('../test/vectors/openssh-oracle.json', import.meta.url));
 const work = makeWorkDir();
@@ -19,9 +19,9 @@ try {
   const keys = await makeKeys(work.dir);
   sshd = await startSshd(work.dir, keys);
   const connect = await mapLimit(cases, 8, async (c) => {
-    const knownHosts = await render(c.kh, keys, work.dir);
-    const { verdict, evidence } = await askSsh(sshd, work.dir, c, knownHosts);
-    return { id: c.id, rule: c.rule, template: c.kh, knownHosts, host: c.host, port: c.port ?? 22, ...(c.alias === undefined ? {} : { hostKeyAlias: c.alias }), presented: c.presented, expected: verdict, evidence };
+    const files = splitFiles(await render(c.kh, keys, work.dir));
+    const { verdict, evidence } = await askSsh(sshd, work.dir, c, files);
+    return { id: c.id, rule: c.rule, template: c.kh, files, host: c.host, port: c.port ?? 22, ...(c.alias === undefined ? {} : { hostKeyAlias: c.alias }), presented: c.presented, expected: verdict, evidence };
   });
   const find = await mapLimit(findCases, 8, async (c) => {
     const knownHosts = await render(c.kh, keys, work.dir);

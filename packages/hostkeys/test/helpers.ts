@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KnownHosts } from '../src/index.js';
 
 export type KeyName = 'A' | 'B' | 'C' | 'X' | 'Y' | 'Z';
 
@@ -9,7 +12,7 @@ export interface OracleVectors {
     id: string;
     rule: string;
     template: string;
-    knownHosts: string;
+    files: string[];
     host: string;
     port: number;
     hostKeyAlias?: string;
@@ -34,4 +37,15 @@ export function blob(name: KeyName): Buffer {
 /** A known_hosts line for a key. */
 export function line(names: string, key: KeyName): string {
   return `${names} ${vectors.keys[key].type} ${vectors.keys[key].blob}`;
+}
+
+/** Writes each text to a file of its own and loads them in order, as ssh reads UserKnownHostsFile. */
+export function loadFiles(files: readonly string[]): KnownHosts {
+  const dir = mkdtempSync(join(tmpdir(), 'hostkeys-files-'));
+  const paths = files.map((text, i) => {
+    const path = join(dir, `known_hosts${i === 0 ? '' : String(i + 1)}`);
+    writeFileSync(path, text);
+    return path;
+  });
+  return KnownHosts.load(paths);
 }

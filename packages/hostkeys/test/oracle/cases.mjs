@@ -2,7 +2,8 @@
 // Placeholders: {A} {B} {C} are the server's ed25519, rsa and ecdsa-nistp256 host keys as
 // "type base64"; {X} {Y} {Z} are other keys of the same types that the server does not hold;
 // {A.b64} is a key's base64 alone; {H:name} is `ssh-keygen -H` of name; {R:name} is the raw
-// HMAC of name without lower-casing; {TAB} is a tab, {CR} a carriage return, {NUL} a NUL byte, {LONG:n} n letters.
+// HMAC of name without lower-casing; {TAB} is a tab, {CR} a carriage return, {NUL} a NUL byte, {FILE} starts a second
+// known_hosts file (ssh gets both in UserKnownHostsFile, in order), {LONG:n} n letters.
 // presented: which server key the client asks for (A ed25519, B rsa, C ecdsa).
 
 export const cases = [
@@ -135,6 +136,13 @@ export const cases = [
   { id: 'long-pattern-1023', rule: 'a pattern of 1023 characters fails the line', kh: 'myhost,{LONG:1023} {A}', host: 'myhost', presented: 'A' },
   { id: 'long-pattern-1022', rule: 'a pattern of 1022 characters is fine', kh: 'myhost,{LONG:1022} {A}', host: 'myhost', presented: 'A' },
   { id: 'long-pattern-negated', rule: 'a negation before a long pattern', kh: '!myhost,{LONG:1100} {X}\nmyhost {A}', host: 'myhost', presented: 'A' },
+  // several files (UserKnownHostsFile with two paths; KnownHosts.load with two paths)
+  { id: 'files-good-in-second', rule: 'several files: any file listing the key', kh: 'myhost {X}{FILE}myhost {A}', host: 'myhost', presented: 'A' },
+  { id: 'files-revoked-in-second', rule: 'several files: @revoked in any file wins', kh: 'myhost {A}{FILE}@revoked myhost {A}', host: 'myhost', presented: 'A' },
+  { id: 'files-changed-across', rule: 'several files: CHANGED', kh: 'myhost {X}{FILE}myhost {B}', host: 'myhost', presented: 'A' },
+  { id: 'files-port-in-second', rule: 'several files: [host]:port in one, bare host in another', kh: 'myhost {A}{FILE}[myhost]:2222 {X}', host: 'myhost', port: 2222, presented: 'A' },
+  { id: 'files-bare-fallback', rule: 'several files: the bare-host fallback reads every file', kh: 'other {X}{FILE}myhost {A}', host: 'myhost', port: 2222, presented: 'A' },
+  { id: 'files-ca-and-key', rule: 'several files: @cert-authority and the key', kh: '@cert-authority myhost {A}{FILE}myhost {A}', host: 'myhost', presented: 'A' },
 ];
 
 /** Names looked up with `ssh-keygen -F name -f file` (the known_hosts is the template). */

@@ -61,6 +61,11 @@ export async function keygenHash(dir, names, keys) {
   return out;
 }
 
+/** Splits a rendered template into its files ({FILE} starts the next one). */
+export function splitFiles(text) {
+  return text.split('{FILE}');
+}
+
 /** Resolves a template's placeholders (see cases.mjs). */
 export async function render(template, keys, dir) {
   const hashNames = [...template.matchAll(/\{H:([^}]+)\}/g)].map((m) => m[1]);
@@ -164,13 +169,16 @@ export function classify(stderr) {
  * Connects with the real ssh(1): the destination is the typed name (so it is what ssh looks up),
  * a ProxyCommand carries the bytes to the sshd on 127.0.0.1, `-p` sets the port ssh believes in.
  */
-export async function askSsh(sshd, dir, c, knownHostsText) {
-  const kh = join(dir, `kh-${c.id}`);
-  writeFileSync(kh, knownHostsText);
+export async function askSsh(sshd, dir, c, files) {
+  const paths = files.map((text, i) => {
+    const path = join(dir, `kh-${c.id}-${i}`);
+    writeFileSync(path, text);
+    return path;
+  });
   const args = [
     '-F', '/dev/null',
     '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes',
-    '-o', `UserKnownHostsFile=${kh}`, '-o', 'GlobalKnownHostsFile=/dev/null',
+    '-o', `UserKnownHostsFile=${paths.join(' ')}`, '-o', 'GlobalKnownHostsFile=/dev/null',
     '-o', `HostKeyAlgorithms=${ALGORITHM[c.presented]}`,
     '-o', 'CheckHostIP=no', '-o', 'UpdateHostKeys=no', '-o', 'VerifyHostKeyDNS=no',
     '-o', `ProxyCommand=${process.execPath} ${sshd.proxy} ${sshd.port}`,
@@ -180,7 +188,7 @@ export async function askSsh(sshd, dir, c, knownHostsText) {
     '-p', String(c.port ?? 22), '--', c.host, 'true',
   ];
   const r = await run('ssh', args);
-  rmSync(kh, { force: true });
+  for (const path of paths) rmSync(path, { force: true });
   const verdict = classify(r.stderr);
   const evidence = r.stderr.split('\n').find((l) => /REVOKED|No \S+ host key is known|HAS CHANGED|Permission denied/.test(l)) ?? '';
   return { verdict, evidence: evidence.trim() };
