@@ -1,0 +1,182 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KnownHosts } from '@ssh-docker/hostkeys';
+import { startDockerSshFixture } from '@ssh-docker/testkit';
+import type { DockerSshFixture, SecondSshd } from '@ssh-docker/testkit';
+import { createDockerSshTransport } from '../../src/index.js';
+import type { DockerSshTransportOptions } from '../../src/index.js';
+import { httpOver } from './helpers.js';
+
+let fixture: DockerSshFixture;
+let second: SecondSshd;
+let scratch: string;
+
+beforeAll(async () => {
+  fixture = await startDockerSshFixture();
+  second = await fixture.startSecondSshd();
+  scratch = await mkdtemp(join(tmpdir(), 'sdk-hostkeys-'));
+});
+
+afterAll(async () => {
+  await second.stop();
+  await fixture.stop();
+  await rm(scratch, { recursive: true, force: true });
+});
+
+function name(host: string, port: number): string {
+  return port === 22 ? host : `[${host}]:${port}`;
+}
+
+async function knownHosts(file: string, lines: string[]): Promise<string> {
+  const path = join(scratch, file);
+  await writeFile(path, lines.map((l) => `${l}\n`).join(''));
+  return path;
+}
+
+/** The second sshd, reached with the fixture's key user (same users, its own host keys). */
+function toSecond(extra: Partial<DockerSshTransportOptions>): DockerSshTransportOptions {
+  return {
+    url: `ssh://${fixture.user}@${second.host}:${second.port}`,
+    configFile: false,
+    identityFiles: [fixture.identityFile],
+    agent: false,
+    ...extra,
+  };
+}
+
+async function failure(promise: Promise<unknown>): Promise<Error & { code?: string }> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as Error & { code?: string };
+  }
+  throw new Error('expected a failure');
+}
+
+describe('host keys against two real sshd with different keys', () => {
+  it('refuses an unknown host with ERR_HOST_KEY_UNKNOWN and its fingerprint', async () => {
+    const transport = createDockerSshTransport(toSecond({ knownHostsFiles: [await knownHosts('empty', [])] }));
+    try {
+      const err = await failure(transport.openStream());
+      expect(err.code).toBe('ERR_HOST_KEY_UNKNOWN');
+      const ed25519 = second.hostKeys.find((k) => k.type === 'ssh-ed25519');
+      expect(err.message).toContain(ed25519?.fingerprint);
+      expect(err.message).toContain(second.host);
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it("refuses a changed key (the first server's keys listed under the second's name) with ERR_HOST_KEY_CHANGED", async () => {
+    const lines = fixture.hostKeys.map((k) => `${name(second.host, second.port)} ${k.type} ${k.blob.toString('base64')}`);
+    const transport = createDockerSshTransport(toSecond({ knownHostsFiles: [await knownHosts('changed', lines)] }));
+    try {
+      const err = await failure(transport.openStream());
+      expect(err.code).toBe('ERR_HOST_KEY_CHANGED');
+      expect(err.message).toContain('REMOTE HOST IDENTIFICATION HAS CHANGED');
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('refuses a revoked key with ERR_HOST_KEY_REVOKED, even when it is also listed as good', async () => {
+    const good = second.hostKeys.map((k) => `${name(second.host, second.port)} ${k.type} ${k.blob.toString('base64')}`);
+    const revoked = second.hostKeys.map((k) => `@revoked * ${k.type} ${k.blob.toString('base64')}`);
+    const transport = createDockerSshTransport(toSecond({ knownHostsFiles: [await knownHosts('revoked', [...good, ...revoked])] }));
+    try {
+      const err = await failure(transport.openStream());
+      expect(err.code).toBe('ERR_HOST_KEY_REVOKED');
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('accept-new records a hashed entry only after the handshake, then trusts it; a changed key is still refused', async () => {
+    const file = await knownHosts('accept-new', []);
+    const first = createDockerSshTransport(toSecond({ knownHostsFiles: [file], hostKeyPolicy: 'accept-new' }));
+    try {
+      expect((await httpOver(await first.openStream(), '/_ping')).status).toBe(200);
+    } finally {
+      await first.close();
+    }
+    const text = await readFile(file, 'utf8');
+    expect(text).toMatch(/^\|1\|[A-Za-z0-9+/=]+\|[A-Za-z0-9+/=]+ ssh-ed25519 [A-Za-z0-9+/=]+\n$/);
+    const ed25519 = second.hostKeys.find((k) => k.type === 'ssh-ed25519');
+    expect(KnownHosts.parse(text).verify({ host: second.host, port: second.port, key: ed25519!.blob }).status).toBe('trusted');
+
+    // The recorded key is now the one that must be presented: the first server under this name is a change.
+    const lines = text.trim().split('\n');
+    const impostor = await knownHosts('impostor', lines.map((l) => l.replace(/ ssh-ed25519 .*/, ` ssh-ed25519 ${fixture.hostKeys.find((k) => k.type === 'ssh-ed25519')!.blob.toString('base64')}`)));
+    const changed = createDockerSshTransport(toSecond({ knownHostsFiles: [impostor], hostKeyPolicy: 'accept-new' }));
+    try {
+      expect((await failure(changed.openStream())).code).toBe('ERR_HOST_KEY_CHANGED');
+      expect(await readFile(impostor, 'utf8')).toBe(lines.map((l) => l.replace(/ ssh-ed25519 .*/, ` ssh-ed25519 ${fixture.hostKeys.find((k) => k.type === 'ssh-ed25519')!.blob.toString('base64')}`)).join('\n') + '\n');
+    } finally {
+      await changed.close();
+    }
+  });
+
+  it('accept-new does not record a key when authentication fails after the key exchange', async () => {
+    const file = await knownHosts('accept-new-auth-fails', []);
+    const transport = createDockerSshTransport(toSecond({ knownHostsFiles: [file], hostKeyPolicy: 'accept-new', user: 'nobody-here', identityFiles: [] }));
+    try {
+      expect((await failure(transport.openStream())).code).toBe('ERR_AUTH_FAILED');
+      expect(await readFile(file, 'utf8')).toBe('');
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('connects with a pinned fingerprint and no known_hosts, and refuses another pin', async () => {
+    const ed25519 = second.hostKeys.find((k) => k.type === 'ssh-ed25519')!;
+    const empty = await knownHosts('pinned', []);
+    const pinned = createDockerSshTransport(toSecond({ knownHostsFiles: [empty], hostKeyPolicy: { pinned: [ed25519.fingerprint] } }));
+    try {
+      expect((await httpOver(await pinned.openStream(), '/_ping')).status).toBe(200);
+    } finally {
+      await pinned.close();
+    }
+    const other = fixture.hostKeys.find((k) => k.type === 'ssh-ed25519')!;
+    const wrong = createDockerSshTransport(toSecond({ knownHostsFiles: [empty], hostKeyPolicy: { pinned: [other.fingerprint] } }));
+    try {
+      expect((await failure(wrong.openStream())).code).toMatch(/^ERR_HOST_KEY_(CHANGED|UNKNOWN)$/);
+    } finally {
+      await wrong.close();
+    }
+  });
+
+  it('reaches the fixture through the second sshd as a ProxyJump, verifying both host keys', async () => {
+    const both = await knownHosts('jump', [(await readFile(fixture.knownHostsFile, 'utf8')).trim(), (await readFile(second.knownHostsFile, 'utf8')).trim()]);
+    const transport = createDockerSshTransport({
+      url: fixture.url,
+      configFile: false,
+      identityFiles: [fixture.identityFile],
+      agent: false,
+      knownHostsFiles: [both],
+      proxyJump: `${fixture.user}@${second.host}:${second.port}`,
+    });
+    try {
+      expect((await httpOver(await transport.openStream(), '/_ping')).status).toBe(200);
+    } finally {
+      await transport.close();
+    }
+    // Without the jump host's key, the hop itself is refused.
+    const onlyTarget = createDockerSshTransport({
+      url: fixture.url,
+      configFile: false,
+      identityFiles: [fixture.identityFile],
+      agent: false,
+      knownHostsFiles: [fixture.knownHostsFile],
+      proxyJump: `${fixture.user}@${second.host}:${second.port}`,
+    });
+    try {
+      const err = await failure(onlyTarget.openStream());
+      expect(err.code).toBe('ERR_HOST_KEY_UNKNOWN');
+      expect(err.message).toContain(second.host);
+    } finally {
+      await onlyTarget.close();
+    }
+  });
+});
