@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { openSync, closeSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -210,22 +210,20 @@ function freePort(): Promise<number> {
   });
 }
 
-function tcpOpen(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    socket.setTimeout(500);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => {
-      resolve(false);
-    });
-  });
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+function readFrom(file: string, offset: number): string {
+  try {
+    return readFileSync(file).subarray(offset).toString('utf8');
+  } catch {
+    return '';
+  }
 }
 
 function exitedPromise(child: ChildProcess): Promise<void> {
@@ -526,6 +524,7 @@ async function setUp(
   const sshdInstances = new Set<SshdInstance>();
   const startSshd = async (instance: Omit<SshdInstance, 'child'>, logName: string): Promise<SshdInstance> => {
     const logFile = join(dir, logName);
+    const logStart = fileSize(logFile);
     const [file, args] = inFixture(programs.sshd, ['-D', '-f', instance.configFile, '-E', logFile]);
     const child = startDaemon(file, args, daemonEnv, 'ignore');
     state.children.add(child);
@@ -533,7 +532,10 @@ async function setUp(
     const running: SshdInstance = { ...instance, child };
     sshdInstances.add(running);
     const deadline = Date.now() + 10_000;
-    while (!(await tcpOpen(instance.host, instance.port))) {
+    // Ready when sshd logs that it listens: a probe connection would count against MaxStartups
+    // and show up in the tests' view of the server.
+    const listening = `Server listening on ${instance.host} port ${instance.port}.`;
+    while (!readFrom(logFile, logStart).includes(listening)) {
       if (hasExited(child) || Date.now() > deadline) {
         throw new FixtureError(
           'ERR_FIXTURE_START',

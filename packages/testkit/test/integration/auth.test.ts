@@ -141,3 +141,59 @@ describe('the fixture users', () => {
     }
   });
 });
+
+describe('a fixture with password login and streamlocal forwarding turned off', () => {
+  let fixture: DockerSshFixture;
+  beforeAll(async () => {
+    fixture = await startDockerSshFixture({
+      passwordAuthentication: false,
+      keyboardInteractive: false,
+      allowStreamLocalForwarding: false,
+    });
+  });
+  afterAll(async () => {
+    await fixture.stop();
+  });
+
+  test('the password user cannot log in when password and keyboard-interactive are off', async () => {
+    await expect(
+      sshConnect(fixture, { username: fixture.passwordUser, password: fixture.password, tryKeyboard: true }),
+    ).rejects.toThrow(/authentication methods failed/);
+  });
+
+  test('a direct-streamlocal channel to the docker socket is refused', async () => {
+    const client = await sshConnect(fixture, { username: fixture.noDockerUser, privateKey: readFileSync(fixture.identityFile) });
+    try {
+      await expect(
+        new Promise((resolve, reject) => {
+          client.openssh_forwardOutStreamLocal(fixture.dockerSocket, (err, ch) => (err ? reject(err) : resolve(ch)));
+        }),
+      ).rejects.toThrow(/open fail/i);
+    } finally {
+      client.end();
+    }
+  });
+});
+
+describe('a fixture with MaxStartups 1:100:1', () => {
+  let fixture: DockerSshFixture;
+  beforeAll(async () => {
+    fixture = await startDockerSshFixture({ maxStartups: '1:100:1' });
+  });
+  afterAll(async () => {
+    await fixture.stop();
+  });
+
+  test('a second connection is dropped while one is still unauthenticated', async () => {
+    const { connect } = await import('node:net');
+    const pending = connect({ host: fixture.host, port: fixture.port });
+    await new Promise((resolve) => pending.once('data', resolve)); // sshd sent its banner: a startup is open
+    const second = connect({ host: fixture.host, port: fixture.port });
+    let banner = '';
+    second.on('data', (chunk: Buffer) => (banner += chunk.toString()));
+    second.on('error', () => undefined);
+    await new Promise((resolve) => second.once('close', resolve));
+    pending.destroy();
+    expect(banner.startsWith('SSH-2.0-')).toBe(false);
+  });
+});
