@@ -12,13 +12,13 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 /** Options of {@link createDockerAgent}. Every limit has a default. */
 export interface DockerAgentOptions {
   /** Concurrent connections; each is one channel. Default {@link DEFAULT_MAX_SOCKETS}. */
-  readonly maxSockets?: number;
+  readonly maxSockets?: number | undefined;
   /** Idle connections kept for reuse. Default {@link DEFAULT_MAX_FREE_SOCKETS}. */
-  readonly maxFreeSockets?: number;
+  readonly maxFreeSockets?: number | undefined;
   /** An idle kept-alive connection is closed after this long. Default {@link DEFAULT_IDLE_TIMEOUT_MS}. */
-  readonly idleTimeoutMs?: number;
+  readonly idleTimeoutMs?: number | undefined;
   /** The connector must open a stream within this long, else `ERR_HTTP_TIMEOUT`. Default 30 000 ms. */
-  readonly connectTimeoutMs?: number;
+  readonly connectTimeoutMs?: number | undefined;
 }
 
 function checkCount(name: string, value: number | undefined, fallback: number): number {

@@ -28,19 +28,19 @@ export type RequestBody = Readable | Buffer | Uint8Array | string | Readonly<Rec
 /** One request to the Docker Engine API. */
 export interface DockerRequest {
   /** Default `GET` (`POST` for {@link DockerClient.hijack}). */
-  readonly method?: string;
+  readonly method?: string | undefined;
   /** API path such as `/containers/json`; the negotiated `/v1.xx` prefix is added unless it has one. */
   readonly path: string;
-  readonly query?: Readonly<Record<string, QueryValue>>;
+  readonly query?: Readonly<Record<string, QueryValue>> | undefined;
   /** Credential headers (X-Registry-Auth, Authorization, ...) are sent but never logged or quoted. */
-  readonly headers?: Readonly<Record<string, HeaderValue | undefined>>;
-  readonly body?: RequestBody;
+  readonly headers?: Readonly<Record<string, HeaderValue | undefined>> | undefined;
+  readonly body?: RequestBody | undefined;
   /** Aborts the request and its response body with `ERR_HTTP_ABORTED`. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /** Time until response headers, else `ERR_HTTP_TIMEOUT`. No default: Docker answers some calls only when done. */
-  readonly timeoutMs?: number;
+  readonly timeoutMs?: number | undefined;
   /** Set false to send the path as is, without the API version prefix. */
-  readonly versioned?: boolean;
+  readonly versioned?: boolean | undefined;
 }
 
 /** A response whose body is a stream; read it, or destroy it to free the connection. */
@@ -53,15 +53,15 @@ export interface DockerResponse {
 /** Options of {@link DockerClient}. */
 export interface DockerClientOptions extends DockerAgentOptions {
   /** Use this agent instead of creating one from the connector (the client will not destroy it). */
-  readonly agent?: Agent;
+  readonly agent?: Agent | undefined;
   /** Pin the API version (e.g. `'1.41'`) and skip negotiation. */
-  readonly apiVersion?: string;
+  readonly apiVersion?: string | undefined;
   /** Highest version to negotiate. Default {@link MAX_API_VERSION}. */
-  readonly maxApiVersion?: string;
+  readonly maxApiVersion?: string | undefined;
   /** Response header bytes, else `ERR_HTTP_PROTOCOL`. Default {@link DEFAULT_MAX_HEADER_SIZE}. */
-  readonly maxHeaderSize?: number;
+  readonly maxHeaderSize?: number | undefined;
   /** Bytes {@link DockerClient.json} reads, else `ERR_HTTP_PROTOCOL`. Default {@link DEFAULT_MAX_JSON_BYTES}. */
-  readonly maxJsonBytes?: number;
+  readonly maxJsonBytes?: number | undefined;
 }
 
 interface Prepared {

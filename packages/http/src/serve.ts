@@ -19,17 +19,17 @@ export interface ServeDockerSocketOptions {
    * a missing directory is created 0700 (its parent must be ours). Default: `docker.sock` in a
    * fresh 0700 directory under the OS temp dir, removed on close.
    */
-  readonly path?: string;
+  readonly path?: string | undefined;
   /** The connector must open a stream within this long, else the client connection is closed. Default 30 000 ms. */
-  readonly connectTimeoutMs?: number;
+  readonly connectTimeoutMs?: number | undefined;
   /** Connections relayed at once. Default {@link DEFAULT_MAX_CONNECTIONS}. */
-  readonly maxConnections?: number;
+  readonly maxConnections?: number | undefined;
 }
 
 /** Options of {@link DockerSocketServer.close}. */
 export interface CloseOptions {
   /** Open connections may finish within this long; then they are aborted. Default {@link DEFAULT_CLOSE_TIMEOUT_MS}. */
-  readonly timeoutMs?: number;
+  readonly timeoutMs?: number | undefined;
 }
 
 /** A running local socket from {@link serveDockerSocket}. */

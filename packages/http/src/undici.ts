@@ -19,7 +19,7 @@ export type UndiciConnector = (options: UndiciConnectOptions, callback: UndiciCo
 /** Options of {@link createUndiciConnector}. */
 export interface UndiciConnectorOptions {
   /** The connector must open a stream within this long, else `ERR_HTTP_TIMEOUT`. Default 30 000 ms. */
-  readonly connectTimeoutMs?: number;
+  readonly connectTimeoutMs?: number | undefined;
 }
 
 /**
