@@ -2,14 +2,45 @@ import { Agent, type ClientRequest, type ClientRequestArgs } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { checkConnector, checkMs, DEFAULT_CONNECT_TIMEOUT_MS, openStream, type Connector } from './internal/connect.js';
 
-/** Default cap on concurrent connections (channels) per agent. */
+/**
+ * Default cap on concurrent connections (channels) per agent.
+ *
+ * @example
+ * ```ts
+ * createDockerAgent(connect, { maxSockets: DEFAULT_MAX_SOCKETS / 4 });
+ * ```
+ */
 export const DEFAULT_MAX_SOCKETS = 64;
-/** Default cap on idle connections kept for reuse. */
+
+/**
+ * Default cap on idle connections kept for reuse.
+ *
+ * @example
+ * ```ts
+ * createDockerAgent(connect, { maxFreeSockets: DEFAULT_MAX_FREE_SOCKETS * 2 });
+ * ```
+ */
 export const DEFAULT_MAX_FREE_SOCKETS = 8;
-/** Default time an idle kept-alive connection is kept before it is closed. */
+
+/**
+ * Default time an idle kept-alive connection is kept before it is closed.
+ *
+ * @example
+ * ```ts
+ * createDockerAgent(connect, { idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS * 4 });
+ * ```
+ */
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 
-/** Options of {@link createDockerAgent}. Every limit has a default. */
+/**
+ * Options of {@link createDockerAgent}. Every limit has a default.
+ *
+ * @example
+ * ```ts
+ * const options: DockerAgentOptions = { maxSockets: 16, idleTimeoutMs: 10_000, connectTimeoutMs: 15_000 };
+ * const agent = createDockerAgent(connect, options);
+ * ```
+ */
 export interface DockerAgentOptions {
   /** Concurrent connections; each is one channel. Default {@link DEFAULT_MAX_SOCKETS}. */
   readonly maxSockets?: number | undefined;

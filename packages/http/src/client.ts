@@ -8,24 +8,87 @@ import { channels, debug, pathOnly } from './internal/diagnostics.js';
 import { credentialTexts, scrub, validateHeaders, type HeaderValue } from './internal/headers.js';
 import { minApiVersion, parseApiVersion } from './internal/version.js';
 
-/** Highest Docker Engine API version this client asks for; a newer daemon is spoken to at this version. */
+/**
+ * Highest Docker Engine API version this client asks for; a newer daemon is spoken to at this version.
+ *
+ * @example
+ * ```ts
+ * new DockerClient(connect, { maxApiVersion: MAX_API_VERSION });
+ * ```
+ */
 export const MAX_API_VERSION = '1.47';
-/** Version used when the daemon's `/_ping` has no `API-Version` header (the oldest one current daemons accept). */
+
+/**
+ * Version used when the daemon's `/_ping` has no `API-Version` header (the oldest one current daemons accept).
+ *
+ * @example
+ * ```ts
+ * if ((await client.apiVersion()) === FALLBACK_API_VERSION) {
+ *   // the daemon did not say which version it speaks
+ * }
+ * ```
+ */
 export const FALLBACK_API_VERSION = '1.24';
-/** Default cap on response header bytes (Node's own default). */
+
+/**
+ * Default cap on response header bytes (Node's own default).
+ *
+ * @example
+ * ```ts
+ * new DockerClient(connect, { maxHeaderSize: DEFAULT_MAX_HEADER_SIZE * 2 });
+ * ```
+ */
 export const DEFAULT_MAX_HEADER_SIZE = 16 * 1024;
-/** Default cap on bytes read from an error body to find the daemon's message. */
+
+/**
+ * Default cap on bytes read from an error body to find the daemon's message.
+ *
+ * @example
+ * ```ts
+ * // err.daemonMessage is read from at most DEFAULT_MAX_ERROR_BODY_BYTES of the error body
+ * ```
+ */
 export const DEFAULT_MAX_ERROR_BODY_BYTES = 64 * 1024;
-/** Default cap on bytes {@link DockerClient.json} reads. */
+
+/**
+ * Default cap on bytes {@link DockerClient.json} reads.
+ *
+ * @example
+ * ```ts
+ * new DockerClient(connect, { maxJsonBytes: DEFAULT_MAX_JSON_BYTES * 4 });
+ * ```
+ */
 export const DEFAULT_MAX_JSON_BYTES = 32 * 1024 * 1024;
 
-/** A query value; objects (e.g. `filters`) are sent as JSON, arrays as repeated keys. */
+/**
+ * A query value; objects (e.g. `filters`) are sent as JSON, arrays as repeated keys.
+ *
+ * @example
+ * ```ts
+ * const query: Record<string, QueryValue> = { all: true, limit: 10, filters: { label: ['app=web'] } };
+ * ```
+ */
 export type QueryValue = string | number | boolean | undefined | null | readonly string[] | Readonly<Record<string, unknown>>;
 
-/** A request body: streamed when it is a Readable, sent with a length otherwise; plain objects as JSON. */
+/**
+ * A request body: streamed when it is a Readable, sent with a length otherwise; plain objects as JSON.
+ *
+ * @example
+ * ```ts
+ * const body: RequestBody = createReadStream('context.tar'); // or a Buffer, a string, { Image: 'busybox' }
+ * ```
+ */
 export type RequestBody = Readable | Buffer | Uint8Array | string | Readonly<Record<string, unknown>> | readonly unknown[];
 
-/** One request to the Docker Engine API. */
+/**
+ * One request to the Docker Engine API.
+ *
+ * @example
+ * ```ts
+ * const req: DockerRequest = { method: 'POST', path: '/containers/create', query: { name: 'web' }, body: { Image: 'busybox' } };
+ * await client.json(req);
+ * ```
+ */
 export interface DockerRequest {
   /** Default `GET` (`POST` for {@link DockerClient.hijack}). */
   readonly method?: string | undefined;
@@ -43,14 +106,29 @@ export interface DockerRequest {
   readonly versioned?: boolean | undefined;
 }
 
-/** A response whose body is a stream; read it, or destroy it to free the connection. */
+/**
+ * A response whose body is a stream; read it, or destroy it to free the connection.
+ *
+ * @example
+ * ```ts
+ * const res: DockerResponse = await client.request({ path: '/events' });
+ * res.body.on('data', (chunk: Buffer) => handle(chunk));
+ * ```
+ */
 export interface DockerResponse {
   readonly statusCode: number;
   readonly headers: IncomingHttpHeaders;
   readonly body: Readable;
 }
 
-/** Options of {@link DockerClient}. */
+/**
+ * Options of {@link DockerClient}.
+ *
+ * @example
+ * ```ts
+ * const client = new DockerClient(connect, { apiVersion: '1.41', maxSockets: 8 });
+ * ```
+ */
 export interface DockerClientOptions extends DockerAgentOptions {
   /** Use this agent instead of creating one from the connector (the client will not destroy it). */
   readonly agent?: Agent | undefined;

@@ -2,7 +2,14 @@ import { Readable } from 'node:stream';
 import { HttpError } from './errors.js';
 import { FrameParser } from './internal/frames.js';
 
-/** The two streams {@link demux} splits a multiplexed Docker stream into. */
+/**
+ * The two streams {@link demux} splits a multiplexed Docker stream into.
+ *
+ * @example
+ * ```ts
+ * const { stdout, stderr }: DemuxedStreams = demux(stream);
+ * ```
+ */
 export interface DemuxedStreams {
   readonly stdout: Readable;
   readonly stderr: Readable;

@@ -9,6 +9,14 @@
  * - `ERR_HTTP_TIMEOUT`: a limit on time ran out (connect timeout, request timeout).
  * - `ERR_HTTP_CLOSED`: the connection closed before the response was complete, or the client was closed.
  * - `ERR_HTTP_UNSAFE_PATH`: a local socket path is in a directory that others can write to or own.
+ *
+ * @example
+ * ```ts
+ * switch ((err as HttpError).code) {
+ *   case 'ERR_HTTP_CONNECT': // the transport could not open a channel
+ *   case 'ERR_HTTP_STATUS': // the daemon said no
+ * }
+ * ```
  */
 export type HttpErrorCode =
   | 'ERR_HTTP_STATUS'
@@ -20,7 +28,14 @@ export type HttpErrorCode =
   | 'ERR_HTTP_CLOSED'
   | 'ERR_HTTP_UNSAFE_PATH';
 
-/** Safe facts an {@link HttpError} may carry. None of them is ever a header value. */
+/**
+ * Safe facts an {@link HttpError} may carry. None of them is ever a header value.
+ *
+ * @example
+ * ```ts
+ * throw new HttpError('ERR_HTTP_STATUS', 'the daemon answered 404', { statusCode: 404, method: 'GET', path: '/v1.41/info' });
+ * ```
+ */
 export interface HttpErrorDetails {
   /** Underlying error. For `ERR_HTTP_CONNECT` it is the connector's own error, kept as it is. */
   readonly cause?: unknown;

@@ -7,12 +7,35 @@ import { HttpError, codeOf } from './errors.js';
 import { checkConnector, checkMs, DEFAULT_CONNECT_TIMEOUT_MS, openStream, type Connector } from './internal/connect.js';
 import { channels, debug } from './internal/diagnostics.js';
 
-/** Default time {@link DockerSocketServer.close} waits for open connections before it aborts them. */
+/**
+ * Default time {@link DockerSocketServer.close} waits for open connections before it aborts them.
+ *
+ * @example
+ * ```ts
+ * await server.close({ timeoutMs: DEFAULT_CLOSE_TIMEOUT_MS * 2 });
+ * ```
+ */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
-/** Default cap on connections relayed at once; more are refused (closed) until one ends. */
+
+/**
+ * Default cap on connections relayed at once; more are refused (closed) until one ends.
+ *
+ * @example
+ * ```ts
+ * await serveDockerSocket(connect, { maxConnections: DEFAULT_MAX_CONNECTIONS / 4 });
+ * ```
+ */
 export const DEFAULT_MAX_CONNECTIONS = 256;
 
-/** Options of {@link serveDockerSocket}. */
+/**
+ * Options of {@link serveDockerSocket}.
+ *
+ * @example
+ * ```ts
+ * const options: ServeDockerSocketOptions = { path: `${process.env.XDG_RUNTIME_DIR}/ssh-docker/docker.sock` };
+ * const server = await serveDockerSocket(connect, options);
+ * ```
+ */
 export interface ServeDockerSocketOptions {
   /**
    * Where to create the socket. Its directory must be ours and not group- or world-writable;
@@ -26,13 +49,28 @@ export interface ServeDockerSocketOptions {
   readonly maxConnections?: number | undefined;
 }
 
-/** Options of {@link DockerSocketServer.close}. */
+/**
+ * Options of {@link DockerSocketServer.close}.
+ *
+ * @example
+ * ```ts
+ * await server.close({ timeoutMs: 1_000 });
+ * ```
+ */
 export interface CloseOptions {
   /** Open connections may finish within this long; then they are aborted. Default {@link DEFAULT_CLOSE_TIMEOUT_MS}. */
   readonly timeoutMs?: number | undefined;
 }
 
-/** A running local socket from {@link serveDockerSocket}. */
+/**
+ * A running local socket from {@link serveDockerSocket}.
+ *
+ * @example
+ * ```ts
+ * const server: DockerSocketServer = await serveDockerSocket(connect);
+ * spawn('docker', ['ps'], { env: { ...process.env, DOCKER_HOST: server.dockerHost } });
+ * ```
+ */
 export interface DockerSocketServer {
   /** Absolute path of the unix socket. */
   readonly path: string;

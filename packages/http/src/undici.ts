@@ -2,7 +2,15 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { checkConnector, checkMs, DEFAULT_CONNECT_TIMEOUT_MS, openStream } from './internal/connect.js';
 
-/** What undici passes to a connector; only its shape matters here, the target is always the daemon. */
+/**
+ * What undici passes to a connector; only its shape matters here, the target is always the daemon.
+ *
+ * @example
+ * ```ts
+ * const connector = createUndiciConnector(connect);
+ * connector({ hostname: 'docker', protocol: 'http:', port: '' }, (err, socket) => {});
+ * ```
+ */
 export interface UndiciConnectOptions {
   readonly hostname?: string;
   readonly host?: string;
@@ -10,13 +18,37 @@ export interface UndiciConnectOptions {
   readonly port?: string;
 }
 
-/** undici's connector callback: `(null, socket)` or `(error, null)`. */
+/**
+ * undici's connector callback: `(null, socket)` or `(error, null)`.
+ *
+ * @example
+ * ```ts
+ * const callback: UndiciConnectCallback = (...args) => {
+ *   if (args[0] !== null) console.error(args[0].code);
+ * };
+ * ```
+ */
 export type UndiciConnectCallback = (...args: [null, Socket] | [Error, null]) => void;
 
-/** The function undici's `Agent({ connect })` and `Client({ connect })` accept. */
+/**
+ * The function undici's `Agent({ connect })` and `Client({ connect })` accept.
+ *
+ * @example
+ * ```ts
+ * const connect: UndiciConnector = createUndiciConnector(() => transport.openStream());
+ * new Agent({ connect });
+ * ```
+ */
 export type UndiciConnector = (options: UndiciConnectOptions, callback: UndiciConnectCallback) => void;
 
-/** Options of {@link createUndiciConnector}. */
+/**
+ * Options of {@link createUndiciConnector}.
+ *
+ * @example
+ * ```ts
+ * createUndiciConnector(connect, { connectTimeoutMs: 10_000 });
+ * ```
+ */
 export interface UndiciConnectorOptions {
   /** The connector must open a stream within this long, else `ERR_HTTP_TIMEOUT`. Default 30 000 ms. */
   readonly connectTimeoutMs?: number | undefined;

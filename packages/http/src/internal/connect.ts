@@ -6,7 +6,14 @@ import { asSocket } from './socket.js';
 /** Opens one fresh byte stream to the Docker daemon (for the transport: one dial-stdio channel). */
 export type Connector = () => Promise<Duplex>;
 
-/** Default bound on how long the connector may take to open a stream. */
+/**
+ * Default bound on how long the connector may take to open a stream.
+ *
+ * @example
+ * ```ts
+ * createDockerAgent(connect, { connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS * 2 });
+ * ```
+ */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 
 export interface OpenOptions {
@@ -112,16 +119,6 @@ export function openStream(connect: Connector, options: OpenOptions, callback: (
       finish(connectError(err));
     },
   );
-}
-
-/** Promise form of {@link openStream}. */
-export function openStreamAsync(connect: Connector, options: OpenOptions): Promise<Duplex> {
-  return new Promise((resolve, reject) => {
-    openStream(connect, options, (err, stream) => {
-      if (err !== null) reject(err);
-      else resolve(stream as Duplex);
-    });
-  });
 }
 
 function connectError(cause: unknown): HttpError {
