@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { openSync, closeSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { FixtureError } from './errors.js';
@@ -311,8 +310,9 @@ export async function startDockerSshFixture(options: FixtureOptions = {}): Promi
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
   const n = ++fixtureCounter;
   const id = `${process.pid}-${n}-${randomBytes(3).toString('hex')}`;
-  // Short base path: unix socket paths must stay under 108 bytes.
-  const dir = await mkdtemp(join(tmpdir().length < 40 ? tmpdir() : '/tmp', 'sdk-'));
+  // Short base path: unix socket paths must stay under 108 bytes (sun_path).
+  // /tmp, not TMPDIR: the fixture's users must traverse every parent to reach the docker socket.
+  const dir = await mkdtemp('/tmp/sdk-');
   await chmod(dir, 0o755); // the fixture's users traverse it to reach the docker socket
   const state: FixtureState = { id, dir, programs, link: undefined, children: new Set(), stopped: false };
   installExitHook();
