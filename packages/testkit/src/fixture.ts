@@ -250,7 +250,7 @@ function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   // Best effort when a test run ends without stop(): only synchronous work is possible here.
-  process.once('exit', () => {
+  const cleanUpSync = (): void => {
     for (const state of live) {
       for (const child of state.children) if (child.pid) killQuiet(child.pid, 'SIGKILL');
       for (const p of fixtureProcessesSync(state)) killQuiet(p.pid, 'SIGKILL');
@@ -259,7 +259,19 @@ function installExitHook(): void {
       rmSync(state.dir, { recursive: true, force: true });
       unregister(state.id);
     }
-  });
+    live.clear();
+  };
+  process.once('exit', cleanUpSync);
+  // Test runners end their workers with a signal, which skips 'exit'. Clean up, then let the
+  // signal do what it would have done had nobody listened (unless someone else handles it).
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    const onSignal = (): void => {
+      process.removeListener(signal, onSignal);
+      cleanUpSync();
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    process.on(signal, onSignal);
+  }
 }
 
 function validate(options: FixtureOptions): void {
