@@ -147,12 +147,13 @@ export function parseJump(raw: string): JumpSpec | null {
     remaining = remaining.slice(0, comma);
   }
   if (last === null) return null;
-  const comma = raw.lastIndexOf(',');
+  // The hops before the last come from the text without its comment (`a#,b` is just `a`).
+  const comma = work.lastIndexOf(',');
   return {
     host: last.host,
     port: last.port,
     ...(last.user === undefined ? {} : { user: last.user }),
-    ...(comma > 0 ? { extra: raw.slice(0, comma) } : {}),
+    ...(comma > 0 ? { extra: work.slice(0, comma) } : {}),
   };
 }
 
