@@ -1,3 +1,4 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { Server, Socket } from 'node:net';
 import { PassThrough, Readable, type Duplex } from 'node:stream';
@@ -314,5 +315,34 @@ describe('DockerClient', () => {
     clients.push(client);
     expect((await rejection(client.apiVersion())).daemonMessage).toBe('starting');
     expect(await client.apiVersion()).toBe('1.40');
+  });
+
+  test('diagnostics_channel messages carry the path without its query, and no header or body', async () => {
+    const { client } = await daemon('1.41', () => [401, '{"message":"unauthorized"}']);
+    await client.apiVersion();
+    const names = ['request', 'response', 'error'].map((n) => `ssh-docker:http:${n}`);
+    const messages: unknown[] = [];
+    const onMessage = (m: unknown): void => {
+      messages.push(m);
+    };
+    for (const n of names) subscribe(n, onMessage);
+    try {
+      await rejection(
+        client.request({
+          method: 'POST',
+          path: '/auth',
+          query: { token: 'query-secret-1234' },
+          headers: { Authorization: 'Bearer header-secret-5678' },
+          body: { password: 'body-secret-9012' },
+        }),
+      );
+    } finally {
+      for (const n of names) unsubscribe(n, onMessage);
+    }
+    expect(messages).toEqual([
+      { method: 'POST', path: '/v1.41/auth' },
+      { method: 'POST', path: '/v1.41/auth', statusCode: 401, durationMs: expect.any(Number) },
+      { method: 'POST', path: '/v1.41/auth', code: 'ERR_HTTP_STATUS', statusCode: 401 },
+    ]);
   });
 });
