@@ -345,4 +345,19 @@ describe('DockerClient', () => {
       { method: 'POST', path: '/v1.41/auth', code: 'ERR_HTTP_STATUS', statusCode: 401 },
     ]);
   });
+
+  test('a request body stream that fails aborts the request with ERR_HTTP_ABORTED, keeping its error', async () => {
+    const { client } = await daemon('1.41');
+    await client.apiVersion();
+    const broken = new Readable({
+      read() {
+        this.push('partial');
+        this.destroy(new Error('disk read failed'));
+      },
+    });
+    const err = await rejection(client.request({ method: 'POST', path: '/build', body: broken }));
+    expect(err.code).toBe('ERR_HTTP_ABORTED');
+    expect(err.message).toBe('the request body stream failed; see err.cause');
+    expect((err.cause as Error).message).toBe('disk read failed');
+  });
 });
