@@ -113,7 +113,7 @@ export interface LexedLine {
 }
 
 /** Why a line could not be lexed (message text follows readconf.c's). */
-export type LexFailure = { readonly error: string };
+export type LexFailure = { readonly error: string; readonly keyword: string };
 
 /**
  * readconf.c process_config_line_depth(), up to the keyword dispatch: returns `null` for blank
@@ -142,7 +142,7 @@ export function lexLine(raw: string): LexedLine | LexFailure | null {
     while (isWhitespace(rest[k])) k++;
     rest = rest.slice(k);
   }
-  if (rest === null || rest === '') return { error: `no argument after keyword "${keyword}"` };
+  if (rest === null || rest === '') return { error: 'no argument after keyword', keyword };
   return { keyword, rest };
 }
 

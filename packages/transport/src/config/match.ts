@@ -27,6 +27,9 @@ export interface MatchContext {
   readonly exec: MatchExec;
 }
 
+/** Criteria of any OpenSSH version, safe to name in a message. */
+const KNOWN_CRITERIA: ReadonlySet<string> = new Set(['all', 'canonical', 'final', 'host', 'originalhost', 'user', 'localuser', 'exec', 'localnetwork', 'tagged', 'command', 'version', 'sessiontype']);
+
 /** Runs a `Match exec` command; resolves to its exit status. */
 export type MatchExec = (command: string) => Promise<number>;
 
@@ -89,8 +92,10 @@ export async function matchCfgLine(condition: string, ctx: MatchContext): Promis
       if (ctx.finalPass === negate) result = false;
       continue;
     }
+    // Only known criterion names are echoed in messages: anything else may be a pasted secret.
+    const known = KNOWN_CRITERIA.has(attrib);
     const arg = strdelim(cursor);
-    if (arg === null || arg === '' || arg.startsWith('#')) throw new MatchError(`missing Match criteria for ${attrib}`);
+    if (arg === null || arg === '' || arg.startsWith('#')) throw new MatchError(known ? `missing Match criteria for ${attrib}` : 'missing Match criteria for an unknown attribute');
     let r: boolean;
     switch (attrib) {
       case 'host':
@@ -128,8 +133,10 @@ export async function matchCfgLine(condition: string, ctx: MatchContext): Promis
       }
       case 'localnetwork':
         throw new MatchError('Match localnetwork is not supported (interface addresses are not read)');
+      case 'tagged':
+        throw new MatchError('unsupported Match attribute tagged (it needs OpenSSH 9.4)');
       default:
-        throw new MatchError(`unsupported Match attribute ${attrib}`);
+        throw new MatchError('unsupported Match attribute');
     }
     if (r === negate) result = false;
   }

@@ -256,13 +256,14 @@ class Resolver {
   async line(raw: string, origin: Origin, flags: ReadFlags, pass: PassState, active: { value: boolean }, depth: number): Promise<void> {
     const lexed = lexLine(raw);
     if (lexed === null) return;
-    if ('error' in lexed) fail(origin, lexed.error);
+    // Messages echo a keyword only when it is a real one: an unknown "keyword" may be a pasted secret.
+    if ('error' in lexed) fail(origin, KNOWN_KEYWORDS.has(lexed.keyword) ? `${lexed.error} "${lexed.keyword}"` : `${lexed.error} (unknown keyword)`);
     let { keyword } = lexed;
     const { rest } = lexed;
     if (!KNOWN_KEYWORDS.has(keyword)) {
       // IgnoreUnknown: a pattern list, matched case-insensitively against the keyword.
       if (this.s.ignoreUnknown !== undefined && matchPatternList(keyword, this.s.ignoreUnknown, true) === 1) return;
-      fail(origin, `bad configuration option "${keyword}"`);
+      fail(origin, 'bad configuration option (unknown keyword)');
     }
     if (keyword === 'identityfile2') keyword = 'identityfile'; // readconf.c: obsolete alias
     const args = argvSplit(rest);
