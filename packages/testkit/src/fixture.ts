@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { FixtureError } from './errors.js';
 import { importImage, killAllContainers, ping } from './internal/dockerapi.js';
-import { generateKey, knownHostsText } from './internal/keys.js';
+import { generateKey, generateRsaHostKey, knownHostsText } from './internal/keys.js';
 import type { HostKey } from './internal/keys.js';
 import { MARKER, register, sweepStale, unmountUnder, unregister } from './internal/janitor.js';
 import { createNetns, destroyNetns, destroyNetnsSync, netnsPids } from './internal/netns.js';
@@ -374,7 +374,7 @@ async function setUp(
   const keygen = Promise.all([
     generateKey(programs.sshKeygen, join(dir, 'host_ed25519'), 'ed25519'),
     generateKey(programs.sshKeygen, join(dir, 'host_ecdsa'), 'ecdsa'),
-    generateKey(programs.sshKeygen, join(dir, 'host_rsa'), 'rsa'),
+    generateRsaHostKey(join(dir, 'host_rsa')),
     generateKey(programs.sshKeygen, identityFile, 'ed25519'),
     generateKey(programs.sshKeygen, encryptedIdentityFile, 'ed25519', passphrase),
   ]);
@@ -452,6 +452,7 @@ async function setUp(
   const dockerdReady = startDockerd().then(() => importImage(dockerSocket, IMAGE, busyboxRootfs(programs.busybox)));
 
   const hostKeysAll = await keygen;
+  debug('fixture %s: keys after %d ms', id, Date.now() - started);
   const hostKeys = hostKeysAll.slice(0, 3);
   const clientKey = hostKeysAll[3];
   const encryptedKey = hostKeysAll[4];
@@ -585,7 +586,9 @@ async function setUp(
   };
 
   let mainSshd = await startSshd({ configFile, host, port }, 'sshd.log');
+  debug('fixture %s: sshd after %d ms', id, Date.now() - started);
   await dockerdReady;
+  debug('fixture %s: dockerd and image after %d ms', id, Date.now() - started);
 
   const relay = new Relay(link ? inFixture : undefined, daemonEnv, programs, link, host, port);
   let secondCounter = 0;
@@ -741,7 +744,9 @@ async function setUp(
       if (!secondOptions.sameHostKeys) {
         keyFiles = (['ed25519', 'ecdsa', 'rsa'] as const).map((type) => join(dir, `host${k + 1}_${type}`));
         keys = await Promise.all(
-          (['ed25519', 'ecdsa', 'rsa'] as const).map((type, i) => generateKey(programs.sshKeygen, keyFiles[i] ?? '', type)),
+          (['ed25519', 'ecdsa', 'rsa'] as const).map((type, i) =>
+            type === 'rsa' ? generateRsaHostKey(keyFiles[i] ?? '') : generateKey(programs.sshKeygen, keyFiles[i] ?? '', type),
+          ),
         );
       }
       const secondPort = link ? 2200 + k : await freePort();
