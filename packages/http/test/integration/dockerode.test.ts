@@ -61,6 +61,21 @@ describe('dockerode 4.0.8 through createDockerAgent', () => {
     expect(String(answer)).toBe('OK');
   });
 
+  test('dockerode uses the agent even when DOCKER_HOST and DOCKER_TLS_VERIFY point elsewhere', async () => {
+    const saved = { host: process.env.DOCKER_HOST, tls: process.env.DOCKER_TLS_VERIFY };
+    process.env.DOCKER_HOST = 'ssh://nobody@192.0.2.1:1';
+    process.env.DOCKER_TLS_VERIFY = '1';
+    try {
+      const other = new Docker({ agent, protocol: 'http', host: 'docker', port: 80 } as Docker.DockerOptions);
+      expect(String(await other.ping())).toBe('OK');
+    } finally {
+      if (saved.host === undefined) delete process.env.DOCKER_HOST;
+      else process.env.DOCKER_HOST = saved.host;
+      if (saved.tls === undefined) delete process.env.DOCKER_TLS_VERIFY;
+      else process.env.DOCKER_TLS_VERIFY = saved.tls;
+    }
+  });
+
   test('dockerode lists images and containers', async () => {
     const images = await docker.listImages();
     expect(images.some((i) => (i.RepoTags ?? []).includes(fixture.image))).toBe(true);
