@@ -127,6 +127,9 @@ export async function globPaths(pattern: string, homeDir: string, localUser: str
   return results.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
 }
 
+/** The largest config file we read (real ones are a few KiB). */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
 /** What reading one config file gave. */
 export type ReadResult = { readonly kind: 'text'; readonly text: string } | { readonly kind: 'missing' } | { readonly kind: 'error'; readonly reason: string };
 
@@ -146,7 +149,12 @@ export async function readConfig(path: string, checkPerm: boolean): Promise<Read
     }
     // fopen() of a directory succeeds and reading it gives nothing: an empty config.
     if (info.isDirectory()) return { kind: 'text', text: '' };
-    return { kind: 'text', text: await readFile(path, 'utf8') };
+    // ssh would read a FIFO or a device too (and could block forever): a library must not.
+    if (!info.isFile()) return { kind: 'error', reason: 'is not a regular file' };
+    if (info.size > MAX_CONFIG_BYTES) return { kind: 'error', reason: `is larger than ${MAX_CONFIG_BYTES} bytes` };
+    const text = await readFile(path, 'utf8');
+    if (text.length > MAX_CONFIG_BYTES) return { kind: 'error', reason: `is larger than ${MAX_CONFIG_BYTES} bytes` };
+    return { kind: 'text', text };
   } catch (err) {
     const code = err instanceof Error && 'code' in err ? String(err.code) : '';
     if (code === 'ENOENT' || code === 'ENOTDIR') return { kind: 'missing' };

@@ -9,7 +9,7 @@ import { hostname as osHostname, homedir, userInfo } from 'node:os';
 import { parseSshUrl } from '@ssh-docker/url';
 import { TransportError } from '../errors.js';
 import { assembleHostKeyAlgorithms, validKeyAlgorithmList } from './algorithms.js';
-import { globPaths, readConfig } from './include.js';
+import { globPaths, MAX_CONFIG_BYTES, readConfig } from './include.js';
 import { KNOWN_KEYWORDS } from './keywords.js';
 import { argvSplit, asciiLower, lexLine, skipWhitespaceAndEquals } from './lexer.js';
 import { formatJump, parseJump } from './jump.js';
@@ -149,6 +149,8 @@ export interface ResolveSshTargetOptions {
   readonly matchExecTimeoutMs?: number;
 }
 
+/** Files one resolution may read, all passes and Includes together (OpenSSH has no such limit). */
+const MAX_FILES_READ = 1000;
 /** readconf.c READCONF_MAX_DEPTH. */
 const MAX_INCLUDE_DEPTH = 16;
 /** readconf.h SSH_MAX_IDENTITY_FILES, SSH_MAX_CERTIFICATE_FILES, SSH_MAX_HOSTS_FILES. */
@@ -228,6 +230,7 @@ function fail(origin: Origin | null, rule: string): never {
 
 class Resolver {
   readonly s: Settings = { identityFiles: [], certificateFiles: [], sendEnv: [] };
+  private filesRead = 0;
 
   constructor(readonly ctx: Env2) {}
 
@@ -236,6 +239,9 @@ class Resolver {
     if (depth > MAX_INCLUDE_DEPTH) {
       fail(from, `Include nested more than ${MAX_INCLUDE_DEPTH} levels deep (an Include loop?)`);
     }
+    // Includes can fan out (a glob at every level): bound the work one resolution may do.
+    if (++this.filesRead > MAX_FILES_READ) fail(from, `more than ${MAX_FILES_READ} config files read (Include fan-out)`);
+    if (text !== null && text.length > MAX_CONFIG_BYTES) fail(from, `${displayName} is larger than ${MAX_CONFIG_BYTES} bytes`);
     let content = text;
     if (content === null) {
       const r = await readConfig(path, flags.checkPerm);

@@ -73,7 +73,7 @@ export function convtime(s: string): number | null {
 }
 
 /** OpenBSD strtonum(s, min, max): the whole string must be one base-10 integer in range. */
-export function strtonum(s: string, min: number, max: number): number | null {
+function strtonum(s: string, min: number, max: number): number | null {
   if (s === '') return null;
   const { value, end } = strtol(s, 0);
   if (end === 0 || end !== s.length) return null;

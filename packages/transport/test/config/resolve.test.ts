@@ -2,6 +2,7 @@
  * resolveSshTarget(): the API around the resolution — targets, URL parts, overrides, files,
  * Match exec, expansions and errors — beyond what ssh -G can be asked.
  */
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -209,6 +210,32 @@ describe('options', () => {
   it('reads a directory given as the config as an empty file', async () => {
     mkdirSync(`${home.dir}/dir.config`);
     await expect(resolveSshTarget('box', { ...base, configFile: `${home.dir}/dir.config` })).resolves.toMatchObject({ port: 22 });
+  });
+});
+
+describe('limits', () => {
+  it('refuses to read a FIFO as a config file (ssh would block on it)', async () => {
+    const fifo = `${home.dir}/.ssh/fifo.conf`;
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    await expect(resolveSshTarget('box', { ...base, configText: 'Include fifo.conf\n' })).rejects.toMatchObject(configError(`configText:1: config file ${fifo} is not a regular file`));
+  });
+
+  it('refuses a config file larger than 1 MiB', async () => {
+    const big = home.write('.ssh/big.conf', `#${'x'.repeat(1024 * 1024)}\n`);
+    await expect(resolveSshTarget('box', { ...base, configText: 'Include big.conf\n' })).rejects.toMatchObject(configError(`configText:1: config file ${big} is larger than 1048576 bytes`));
+  });
+
+  it('refuses configText larger than 1 MiB', async () => {
+    await expect(resolveSshTarget('box', { ...base, configText: `#${'x'.repeat(1024 * 1024)}\n` })).rejects.toMatchObject(configError('ssh config: configText is larger than 1048576 bytes'));
+  });
+
+  it('stops an Include fan-out after 1000 files', async () => {
+    // 40 files that each include the same 40 other files: 1640 reads, only two levels deep.
+    for (let i = 10; i < 50; i++) {
+      home.write(`.ssh/w/${i}.conf`, 'Include v/*.conf\n');
+      home.write(`.ssh/v/${i}.conf`, '# empty\n');
+    }
+    await expect(resolveSshTarget('box', { ...base, configText: 'Include w/*.conf\n' })).rejects.toMatchObject({ code: 'ERR_SSH_CONFIG', message: expect.stringMatching(/\/\.ssh\/w\/\d\d\.conf:1: more than 1000 config files read \(Include fan-out\)$/) });
   });
 });
 
