@@ -1,7 +1,7 @@
 import { connect as netConnect } from 'node:net';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Client } from 'ssh2';
+import ssh2 from 'ssh2';
 import type { Algorithms, ClientChannel, ConnectConfig } from 'ssh2';
 import { createHostKeyVerifier } from '@ssh-docker/hostkeys';
 import type { HostKeyPolicy, HostKeyVerifier, KnownHosts } from '@ssh-docker/hostkeys';
@@ -50,6 +50,10 @@ interface Ssh2Internals {
   _protocol?: { ping?: () => void };
   _callbacks?: ((...args: unknown[]) => void)[];
 }
+
+// ssh2 is CommonJS; its default export works from both the ESM and the CJS build.
+const { Client } = ssh2;
+type Client = InstanceType<typeof Client>;
 
 let nextId = 1;
 
@@ -307,9 +311,14 @@ export class SshConnection {
     if (client === undefined || this.ended) {
       return Promise.reject(transportError('ERR_CONNECTION_LOST', `SSH connection to ${where(target)} is closed; the request can be retried`, target));
     }
+    // A channel being opened keeps the process alive, as a connecting socket does.
+    this.#refs += 1;
+    this.#applyRef();
     return new Promise<DockerStream>((resolve, reject) => {
       const kind = this.settings.streamLocalPath === undefined ? 'exec' : 'streamlocal';
       const done = (err: Error | undefined, channel: ClientChannel | undefined): void => {
+        this.#refs -= 1;
+        this.#applyRef();
         if (err !== undefined || channel === undefined) {
           const message = err?.message ?? '';
           if (/open failed|prohibited|resource shortage|administratively/i.test(message)) {

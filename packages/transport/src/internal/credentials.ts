@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { debuglog } from 'node:util';
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
 import type { AuthenticationType, KeyboardInteractiveCallback, ParsedKey } from 'ssh2';
 import { Secret } from '@ssh-docker/url';
 
+// ssh2 is CommonJS: Node's ESM loader does not see `utils` as a named export, so take it from the default.
+const { utils } = ssh2;
 const debug = debuglog('ssh-docker:transport');
 
 /** A credential given directly, or asked for each time one is needed (so that reconnects work). */

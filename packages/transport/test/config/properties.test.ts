@@ -64,6 +64,11 @@ const setting = fc.oneof(
   fc.constantFrom('yes', 'no').chain((v) => fc.constantFrom('BatchMode', 'IdentitiesOnly', 'Compression', 'ForwardAgent').map((k) => `${k} ${v}`)),
   fc.constantFrom('any', 'inet', 'inet6').map((v) => `AddressFamily ${v}`),
   fc.constantFrom('inc.conf', 'inc*.conf', 'missing.conf').map((v) => `Include ${v}`),
+  fc.constantFrom('yes', 'no', 'always').map((v) => `CanonicalizeHostname ${v}`),
+  fc.constantFrom('127.1', '::1', 'X:', '0x7f.0.0.1', '%h', 'A.%h').map((v) => `HostName ${v}`),
+  fc.constantFrom('Foo*', 'foo', 'bogus').map((v) => `IgnoreUnknown ${v}`),
+  fc.constantFrom('FooBar 1', 'Bogus 2').map((v) => v),
+  fc.constantFrom('+ssh-rsa', '-ecdsa*', '^rsa-sha2-*', 'ssh-ed25519,*', 'nope', '!ssh-rsa').map((v) => `HostKeyAlgorithms ${v}`),
 );
 const block = fc.tuple(
   fc.oneof(

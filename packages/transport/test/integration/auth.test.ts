@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
@@ -68,7 +68,7 @@ function capture(): { messages: unknown[]; lines: string[]; stop(): void } {
   process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
     lines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
     return write(chunk, ...rest);
-  }) as typeof process.stderr.write;
+  });
   return {
     messages,
     lines,
@@ -208,10 +208,7 @@ describe('authentication against a real sshd', () => {
     const passwordBytes = randomAlnum(28);
     const passphraseBytes = randomAlnum(28);
     // The password user gets a password that exists only as bytes here (chpasswd reads it from stdin).
-    await new Promise<void>((resolve, reject) => {
-      const child = execFile('chpasswd', (err) => (err ? reject(err) : resolve()));
-      child.stdin?.end(Buffer.concat([Buffer.from(`${fixture.passwordUser}:`), passwordBytes, Buffer.from('\n')]));
-    });
+    execFileSync('chpasswd', { input: Buffer.concat([Buffer.from(`${fixture.passwordUser}:`), passwordBytes, Buffer.from('\n')]) });
     // A new encrypted key whose passphrase goes from a file to ssh-keygen through the shell.
     const passFile = join(scratch, 'pass');
     const keyFile = join(scratch, 'heap_key');
@@ -243,10 +240,7 @@ describe('authentication against a real sshd', () => {
       seen.stop();
       await byPassword.close();
       await byKey.close();
-      await new Promise<void>((resolve, reject) => {
-        const child = execFile('chpasswd', (err) => (err ? reject(err) : resolve()));
-        child.stdin?.end(`${fixture.passwordUser}:${fixture.password}\n`);
-      });
+      execFileSync('chpasswd', { input: `${fixture.passwordUser}:${fixture.password}\n` });
     }
   });
 });

@@ -14,7 +14,7 @@ export function httpOver(
         method: options.method ?? 'GET',
         path,
         host: 'docker',
-        createConnection: () => stream as never,
+        createConnection: () => stream,
         headers: { Host: 'docker', ...(options.body === undefined ? {} : { 'Content-Type': 'application/json' }), Connection: options.keepAlive === true ? 'keep-alive' : 'close' },
       },
       (res) => {
