@@ -62,14 +62,6 @@ const PACKAGES: Record<string, string> = {
   unshare: 'util-linux',
 };
 
-function missing(name: string): FixtureError {
-  const pkg = PACKAGES[name] ?? name;
-  return new FixtureError(
-    'ERR_FIXTURE_MISSING_PACKAGE',
-    `the testkit fixture needs \`${name}\` (Debian package ${pkg}), which is not installed: ${INSTALL_HINT}, or \`sudo apt-get install -y ${pkg}\``,
-  );
-}
-
 /** True when the ELF file has no program interpreter, i.e. is statically linked. */
 function isStaticElf(path: string): boolean {
   const fd = openSync(path, 'r');
@@ -93,46 +85,66 @@ function isStaticElf(path: string): boolean {
 
 let programs: Programs | undefined;
 
-/** Checks privilege and programs once per process; the error names the package and the fix. */
-export function preflight(): Programs {
-  if (programs) return programs;
-  if (process.platform !== 'linux') {
+/** What {@link checkEnvironment} looks at; tests pass their own. */
+export interface Host {
+  platform: NodeJS.Platform;
+  uid: number | undefined;
+  which(name: string): string | undefined;
+  isStaticElf(path: string): boolean;
+}
+
+const REQUIRED = ['sshd', 'ssh-keygen', 'dockerd', 'containerd', 'runc', 'busybox', 'ip', 'tc', 'iptables', 'nsenter', 'unshare'];
+
+/**
+ * Checks platform, privilege and programs. A failure names what is missing (every missing package
+ * at once) and the command that fixes it.
+ */
+export function checkEnvironment(host: Host): Programs {
+  if (host.platform !== 'linux') {
     throw new FixtureError(
       'ERR_FIXTURE_PRIVILEGE',
-      `the testkit fixture runs a real dockerd and sshd and needs Linux (this is ${process.platform}): run the integration tests in a Linux VM or container, e.g. \`docker run --privileged -v "$PWD":/w -w /w node:20 bash -c 'bash packages/testkit/bin/install-system-deps.sh && pnpm test:integration'\``,
+      `the testkit fixture runs a real dockerd and sshd and needs Linux (this is ${host.platform}): run the integration tests in a Linux VM or container, e.g. \`docker run --privileged -v "$PWD":/w -w /w node:20 bash -c 'bash packages/testkit/bin/install-system-deps.sh && pnpm test:integration'\``,
     );
   }
-  if (process.getuid?.() !== 0) {
+  if (host.uid !== 0) {
     throw new FixtureError(
       'ERR_FIXTURE_PRIVILEGE',
-      'the testkit fixture needs root (dockerd, a second sshd with its own users, network namespaces): run the tests as root, e.g. `sudo -E pnpm test:integration`, or in a privileged container',
+      'the testkit fixture needs root (dockerd, sshd with its own users, network namespaces): run the tests as root, e.g. `sudo -E pnpm test:integration`, or in a privileged container',
     );
   }
-  const find = (name: string): string => {
-    const path = which(name);
-    if (!path) throw missing(name);
-    return path;
-  };
-  const busybox = find('busybox');
-  for (const name of ['containerd', 'runc']) find(name);
-  if (!isStaticElf(busybox)) {
+  const found = new Map(REQUIRED.map((name) => [name, host.which(name)]));
+  const absent = REQUIRED.filter((name) => !found.get(name));
+  if (absent.length > 0) {
+    const packages = [...new Set(absent.map((name) => PACKAGES[name] ?? name))];
     throw new FixtureError(
       'ERR_FIXTURE_MISSING_PACKAGE',
-      `${busybox} is dynamically linked, so it cannot run alone in the test image: \`sudo apt-get install -y busybox-static\``,
+      `the testkit fixture needs ${absent.map((name) => `\`${name}\``).join(', ')}, not installed (Debian package${packages.length > 1 ? 's' : ''} ${packages.join(', ')}): ${INSTALL_HINT}, or \`sudo apt-get install -y ${packages.join(' ')}\``,
     );
   }
-  programs = {
-    sshd: find('sshd'),
-    sshKeygen: find('ssh-keygen'),
-    dockerd: find('dockerd'),
-    busybox,
-    ip: find('ip'),
-    tc: find('tc'),
-    iptables: find('iptables'),
-    nsenter: find('nsenter'),
-    unshare: find('unshare'),
-    docker: which('docker'),
+  const path = (name: string): string => found.get(name) ?? name;
+  if (!host.isStaticElf(path('busybox'))) {
+    throw new FixtureError(
+      'ERR_FIXTURE_MISSING_PACKAGE',
+      `${path('busybox')} is dynamically linked, so it cannot run alone in the test image: \`sudo apt-get install -y busybox-static\``,
+    );
+  }
+  return {
+    sshd: path('sshd'),
+    sshKeygen: path('ssh-keygen'),
+    dockerd: path('dockerd'),
+    busybox: path('busybox'),
+    ip: path('ip'),
+    tc: path('tc'),
+    iptables: path('iptables'),
+    nsenter: path('nsenter'),
+    unshare: path('unshare'),
+    docker: host.which('docker'),
   };
+}
+
+/** {@link checkEnvironment} for this process, once. */
+export function preflight(): Programs {
+  programs ??= checkEnvironment({ platform: process.platform, uid: process.getuid?.(), which, isStaticElf });
   return programs;
 }
 
