@@ -31,6 +31,14 @@ type Env = Readonly<Record<string, string | undefined>>;
  * `~`/token/`${ENV}`-expanded, `identityfile`, `certificatefile` and `globalknownhostsfile` are
  * printed as written (ssh expands identity files only when it loads them) — their expanded
  * forms are in {@link ResolvedSshTarget.expanded}.
+ *
+ * @example
+ * ```ts
+ * const t = await resolveSshTarget('web');
+ * const socket = net.connect(t.port, t.hostname);            // what ssh would dial
+ * const keys = t.expanded.identityfile;                      // absolute paths to try, in order
+ * if (t.stricthostkeychecking === 'false') console.warn('host key checking is off for', t.host);
+ * ```
  */
 export interface ResolvedSshTarget {
   /** The name as given (alias or URL host), before HostName substitution. */
@@ -84,7 +92,18 @@ export interface ResolvedSshTarget {
   };
 }
 
-/** Explicit settings; they win over the URL and over every config file (ssh's `-o`). */
+/**
+ * Explicit settings; they win over the URL and over every config file (ssh's `-o`), and are
+ * checked like config lines (a bad value is ERR_SSH_CONFIG from "overrides:0"; a wrong type is a
+ * TypeError).
+ *
+ * @example
+ * ```ts
+ * const t = await resolveSshTarget('ssh://build-box', {
+ *   overrides: { user: 'ci', identityfile: ['/run/secrets/ci_key'], stricthostkeychecking: 'yes' },
+ * });
+ * ```
+ */
 export interface SshConfigOverrides {
   readonly hostname?: string;
   readonly port?: number;
@@ -115,7 +134,22 @@ export interface SshConfigOverrides {
   readonly hostkeyalgorithms?: string;
 }
 
-/** Options of {@link resolveSshTarget}. */
+/**
+ * Options of {@link resolveSshTarget}. Defaults read the user's `~/.ssh/config`, never the
+ * system-wide `/etc/ssh/ssh_config`.
+ *
+ * @example
+ * ```ts
+ * // Hermetic: a config given as text, a fixed home and user, no commands run by Match exec.
+ * const t = await resolveSshTarget('db', {
+ *   configText: 'Host db\n  HostName 10.0.0.5\n  User admin\n',
+ *   homeDir: '/home/ci',
+ *   localUser: 'ci',
+ *   env: {},
+ *   matchExec: false,
+ * });
+ * ```
+ */
 export interface ResolveSshTargetOptions {
   /** The user config file; default `<homeDir>/.ssh/config` (missing = empty); `false` = none. An explicit file that is missing is an error, as with `ssh -F`. */
   readonly configFile?: string | false;
@@ -688,6 +722,25 @@ function checkOptions(options: ResolveSshTargetOptions): void {
  * Resolves where and how to connect for an `ssh://` URL or a `[user@]host` alias, the way
  * `ssh -G` does with OpenSSH 9.2p1: explicit overrides first, then URL parts, then the user config
  * (and the system config only if asked for), first obtained value wins.
+ *
+ * Rules implemented (each cited at its code): first obtained value wins; IdentityFile and
+ * CertificateFile accumulate without duplicates, SendEnv accumulates; UserKnownHostsFile and
+ * GlobalKnownHostsFile take their whole first line; `Host` patterns (case-sensitive, `*` `?` `!`,
+ * commas literal); `Match host/originalhost/user/localuser/all/canonical/final/exec` with `!`;
+ * `Include` globs under `~/.ssh` (16 levels); `%` tokens, `~` and `${ENV}` where ssh expands them;
+ * quotes and escapes as readconf.c; time values in seconds; yes/no synonyms as `ssh -G` prints them.
+ *
+ * Deliberate differences from `ssh -G`:
+ * - /etc/ssh/ssh_config is not read unless `systemConfigFile` says so.
+ * - No DNS: CanonicalizeHostname only triggers the second pass (as ssh does); CanonicalDomains
+ *   are not tried. `Match localnetwork` is refused. `Port` takes numbers only (no /etc/services).
+ * - `~user` is only expanded for the local user. `Match exec` runs `/bin/sh -c` (not $SHELL),
+ *   with a time limit; `matchExec: false` refuses it instead.
+ * - Keywords we do not resolve (Ciphers, LocalForward, …) are accepted without checking their
+ *   values; IdentityFile, CertificateFile and ProxyCommand tokens are expanded now (ssh does it
+ *   when connecting), so a bad token fails here rather than later.
+ * - FIFOs and devices are not read; files over 1 MiB, and more than 1000 files, are refused.
+ * - Error messages never echo a config value (nor an unknown keyword); they name file:line and the rule.
  *
  * @throws TransportError `ERR_SSH_CONFIG` when a config file cannot be read, parsed or resolved
  *   (its message names file:line and the rule, never a value); `UrlError` (`ERR_SSH_URL_*`) from
