@@ -1,5 +1,6 @@
 import { Agent, type ClientRequest, type ClientRequestArgs } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { HttpError } from './errors.js';
 import { checkConnector, checkMs, DEFAULT_CONNECT_TIMEOUT_MS, openStream, type Connector } from './internal/connect.js';
 
 /**
@@ -58,6 +59,18 @@ function checkCount(name: string, value: number | undefined, fallback: number): 
   return value;
 }
 
+function destroyedError(): HttpError {
+  return new HttpError('ERR_HTTP_CLOSED', 'the agent was destroyed; create a new one for new requests');
+}
+
+/**
+ * Fails a request that has no stream, the way Node's own Agent does when it cannot create one
+ * (`req.onSocket(undefined, err)`): the request then emits 'error' and 'close' exactly once.
+ */
+function failRequest(req: ClientRequest): void {
+  (req as ClientRequest & { onSocket(socket: undefined, err: Error): void }).onSocket(undefined, destroyedError());
+}
+
 const superAddRequest = (Agent.prototype as unknown as { addRequest: (this: Agent, req: ClientRequest, options: unknown) => void }).addRequest;
 
 class DockerAgent extends Agent {
@@ -69,7 +82,8 @@ class DockerAgent extends Agent {
   // asked for until it closes (hijacked ones included: they are still channels).
   readonly #max: number;
   #live = 0;
-  readonly #waiters: (() => void)[] = [];
+  readonly #waiters: { go: () => void; fail: (err: HttpError) => void }[] = [];
+  #destroyed = false;
   // Requests held back while every slot is busy, so that a stream freed later is reused rather than reopened.
   readonly #queued: [ClientRequest, unknown][] = [];
 
@@ -91,25 +105,45 @@ class DockerAgent extends Agent {
   // Returning undefined tells the Agent to wait for the callback, which openStream calls exactly once.
   override createConnection(options: ClientRequestArgs, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
     const signal = options.signal ?? undefined;
-    this.#acquire(() => {
+    const fail = (err: HttpError): void => {
+      callback?.(err, undefined as unknown as Duplex);
+    };
+    const go = (): void => {
       openStream(this.#connect, { timeoutMs: this.#connectTimeoutMs, signal }, (err, stream) => {
         if (err !== null || stream === undefined) {
           this.#release();
-          callback?.(err ?? new Error('unreachable'), undefined as unknown as Duplex);
+          fail(err ?? destroyedError());
           return;
         }
         stream.once('close', () => {
           this.#release();
         });
-        if (callback === undefined) stream.destroy();
-        else callback(null, stream);
+        if (callback === undefined || this.#destroyed) {
+          stream.destroy();
+          if (callback !== undefined) fail(destroyedError());
+        } else {
+          callback(null, stream);
+        }
       });
-    });
+    };
+    this.#acquire(go, fail);
     return undefined;
+  }
+
+  /** Closes every stream, and fails requests still waiting for one with `ERR_HTTP_CLOSED`. */
+  override destroy(): void {
+    this.#destroyed = true;
+    super.destroy();
+    for (const waiter of this.#waiters.splice(0)) waiter.fail(destroyedError());
+    for (const [req] of this.#queued.splice(0)) failRequest(req);
   }
 
   /** Node's entry point for every request (not in @types/node, but what ClientRequest calls). */
   addRequest(req: ClientRequest, options: unknown): void {
+    if (this.#destroyed) {
+      failRequest(req);
+      return;
+    }
     if (this.#live >= this.#max && !this.#hasFree()) {
       this.#queued.push([req, options]);
       return;
@@ -128,13 +162,17 @@ class DockerAgent extends Agent {
     }
   }
 
-  #acquire(go: () => void): void {
+  #acquire(go: () => void, fail: (err: HttpError) => void): void {
+    if (this.#destroyed) {
+      fail(destroyedError());
+      return;
+    }
     if (this.#live < this.#max) {
       this.#live += 1;
       go();
       return;
     }
-    this.#waiters.push(go);
+    this.#waiters.push({ go, fail });
     // An idle kept-alive stream holds a slot a request needs now: close it to make room.
     for (const list of Object.values(this.freeSockets)) {
       const idle = list?.[0];
@@ -149,7 +187,7 @@ class DockerAgent extends Agent {
     const next = this.#waiters.shift();
     // The slot passes straight to the next waiter, or is given back.
     if (next !== undefined) {
-      next();
+      next.go();
     } else {
       this.#live -= 1;
       this.#pump();

@@ -188,6 +188,25 @@ describe('createDockerAgent', () => {
     expect(late.destroyed).toBe(true);
   });
 
+  test('destroying the agent fails requests still waiting for a stream with ERR_HTTP_CLOSED', async () => {
+    const s = await startHttpServer((_req, res) => {
+      res.write('never ends');
+    });
+    servers.push(s);
+    const agent = createDockerAgent(s.connect, { maxSockets: 1 });
+    // The first request holds the only stream (its response never ends); destroy() cuts it.
+    void get(agent).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 50));
+    const waiting = failure(agent);
+    await new Promise((r) => setTimeout(r, 20));
+    agent.destroy();
+    const err = await waiting;
+    expect(err.code).toBe('ERR_HTTP_CLOSED');
+    expect(err.message).toBe('the agent was destroyed; create a new one for new requests');
+    const after = await failure(agent);
+    expect(after.code).toBe('ERR_HTTP_CLOSED');
+  });
+
   test('limits are checked when the agent is made', () => {
     const connect = (): Promise<Duplex> => Promise.resolve(new PassThrough());
     expect(() => createDockerAgent('nope' as unknown as () => Promise<Duplex>)).toThrow(
