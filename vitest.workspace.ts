@@ -21,7 +21,7 @@ function project(name: string, kind: 'unit' | 'integration'): TestProjectConfigu
       name: `${name}:${kind}`,
       root,
       include: kind === 'unit' ? ['test/**/*.test.ts'] : ['test/integration/**/*.test.ts'],
-      exclude: kind === 'unit' ? ['test/integration/**', '**/node_modules/**'] : ['**/node_modules/**'],
+      exclude: kind === 'unit' ? ['test/integration/**', 'test/soak/**', '**/node_modules/**'] : ['**/node_modules/**'],
       environment: 'node',
       testTimeout: kind === 'unit' ? unitTimeout : 180_000,
       hookTimeout: kind === 'unit' ? 30_000 : 240_000,
@@ -31,9 +31,22 @@ function project(name: string, kind: 'unit' | 'integration'): TestProjectConfigu
   };
 }
 
+// Cross-package reliability and security tests (never published): `e2e:unit`, `e2e:integration`,
+// and `e2e:soak` (long runs; `pnpm test:soak`, shortened in CI by SOAK_SCALE).
+const e2eRoot = fileURLToPath(new URL('./packages/e2e/', import.meta.url));
+const e2e: TestProjectConfiguration[] = [
+  { ...project('e2e', 'unit') },
+  { ...project('e2e', 'integration') },
+  {
+    resolve: { conditions },
+    ssr: { resolve: { conditions, externalConditions: ['source'] } },
+    test: { name: 'e2e:soak', root: e2eRoot, include: ['test/soak/**/*.test.ts'], testTimeout: 3_600_000, hookTimeout: 240_000 },
+  },
+];
+
 // Checks of the repository's own tooling (the dependency-direction script).
 const tools: TestProjectConfiguration = {
   test: { name: 'tools:unit', root: fileURLToPath(new URL('./', import.meta.url)), include: ['scripts/test/*.test.ts'] },
 };
 
-export default [...packages.flatMap((name) => [project(name, 'unit'), project(name, 'integration')]), tools];
+export default [...packages.flatMap((name) => [project(name, 'unit'), project(name, 'integration')]), ...e2e, tools];

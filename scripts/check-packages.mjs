@@ -13,6 +13,7 @@ const problems = [];
 for (const name of readdirSync(join(root, 'packages'))) {
   const dir = join(root, 'packages', name);
   const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  if (pkg.private === true) continue; // Test-only packages have no build.
   const require = createRequire(join(dir, 'package.json'));
   try {
     const esm = Object.keys(await import(pathToFileURL(join(dir, 'dist/index.js')).href)).sort();
