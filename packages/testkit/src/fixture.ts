@@ -52,6 +52,13 @@ export interface FixtureOptions {
   /** Environment variable names sshd accepts from clients (`AcceptEnv`), to test that none is sent. Default: none. */
   acceptEnv?: readonly string[];
   /**
+   * Route every connection through the delay relay from the start, so that `delay()` also slows
+   * connections opened before it. The relay accepts connections even while sshd is killed (it then
+   * closes them at once instead of the kernel refusing them). Needs `'netns'`. Default: false, so
+   * connections are direct until a delay is set.
+   */
+  relayAllConnections?: boolean;
+  /**
    * `'netns'`: own network namespace reached over a veth pair (root on Linux). `'loopback'`: sshd on
    * 127.0.0.1 and a free port (network faults are then unsupported). `'auto'` (default): netns when
    * it can be created, loopback otherwise.
@@ -591,6 +598,7 @@ async function setUp(
   debug('fixture %s: dockerd and image after %d ms', id, Date.now() - started);
 
   const relay = new Relay(link ? inFixture : undefined, daemonEnv, programs, link, host, port);
+  if (options.relayAllConnections) await relay.routeAll();
   let secondCounter = 0;
 
   const netnsOnly = (what: string): NetnsLink => {

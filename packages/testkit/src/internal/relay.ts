@@ -153,13 +153,21 @@ export class Relay {
     this.#redirecting = on;
   }
 
-  async setDelay(ms: number): Promise<void> {
-    if (ms === 0 && !this.#child) return;
+  /** With `always`, every new connection goes through the relay, even at delay 0. */
+  #always = false;
+
+  async routeAll(): Promise<void> {
+    this.#always = true;
+    await this.setDelay(0, true);
+  }
+
+  async setDelay(ms: number, force = false): Promise<void> {
+    if (ms === 0 && !this.#child && !force) return;
     await this.#start();
     this.#child?.stdin?.write(`delay ${ms}\n`);
     const answer = await this.#nextLine(5000);
     if (answer !== `ok ${ms}`) throw new FixtureError('ERR_FIXTURE_COMMAND', `the delay relay answered ${answer}`);
-    await this.#redirect(ms > 0);
+    await this.#redirect(ms > 0 || this.#always);
   }
 
   async close(): Promise<void> {

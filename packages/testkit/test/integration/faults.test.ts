@@ -152,3 +152,32 @@ describe('process faults', () => {
     }
   });
 });
+
+describe('a fixture that routes every connection through the relay', () => {
+  let fixture: DockerSshFixture;
+  beforeAll(async () => {
+    fixture = await startDockerSshFixture({ relayAllConnections: true });
+  });
+  afterAll(async () => {
+    await fixture.stop();
+  });
+
+  test('a delay slows a connection opened before it', async () => {
+    const client = await sshConnect(fixture, keyAuth(fixture));
+    try {
+      const fast = performance.now();
+      expect((await exec(client, 'echo x')).stdout).toBe('x\n');
+      const fastMs = performance.now() - fast;
+      await fixture.delay(250);
+      const slow = performance.now();
+      await exec(client, 'true');
+      expect(performance.now() - slow).toBeGreaterThanOrEqual(fastMs + 250);
+      await fixture.restore();
+      const again = performance.now();
+      await exec(client, 'true');
+      expect(performance.now() - again).toBeLessThan(250);
+    } finally {
+      client.end();
+    }
+  });
+});
