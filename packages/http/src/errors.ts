@@ -7,7 +7,7 @@
  * - `ERR_HTTP_UPGRADE`: a hijack (attach, exec) was not answered with `101 Switching Protocols`.
  * - `ERR_HTTP_ABORTED`: the caller aborted through its `AbortSignal`.
  * - `ERR_HTTP_TIMEOUT`: a limit on time ran out (connect timeout, request timeout).
- * - `ERR_HTTP_CLOSED`: the connection closed before the response was complete, or the client was closed.
+ * - `ERR_HTTP_CLOSED`: the connection closed before the response was complete, or the agent or client was closed.
  * - `ERR_HTTP_UNSAFE_PATH`: a local socket path is in a directory that others can write to or own.
  *
  * @example
