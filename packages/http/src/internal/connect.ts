@@ -16,7 +16,7 @@ export type Connector = () => Promise<Duplex>;
  */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 
-export interface OpenOptions {
+interface OpenOptions {
   readonly timeoutMs: number;
   readonly signal?: AbortSignal | undefined;
 }

@@ -5,9 +5,9 @@
  * 3 an error from the daemon. Payload is handed out as it arrives, never gathered whole.
  */
 
-export const HEADER_BYTES = 8;
+const HEADER_BYTES = 8;
 
-export type FrameEvent =
+type FrameEvent =
   | { readonly kind: 'data'; readonly stream: 'stdout' | 'stderr'; readonly data: Buffer }
   | { readonly kind: 'systemerr'; readonly message: string }
   | { readonly kind: 'invalid' };
