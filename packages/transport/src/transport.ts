@@ -156,11 +156,11 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
 
   // A password in the URL is taken as the password (a direct Secret: cleared after the handshake).
   let urlPassword: Secret | undefined;
-  let label = options.url;
+  let label: { host: string; port?: number; user?: string } = { host: options.url };
   if (/^ssh:\/\//i.test(options.url)) {
     const parsed = parseSshUrl(options.url);
     urlPassword = parsed.password;
-    label = parsed.host;
+    label = parsed;
   } else if (/^-|[\s\p{Cc}]/u.test(options.url)) {
     throw new TypeError("options.url must not start with '-' or contain whitespace or control characters");
   }
@@ -168,7 +168,11 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
   const env = options.env ?? process.env;
   const localUser = options.localUser ?? userInfo().username;
   // Until resolution has run, messages name the host as given.
-  let target: TransportErrorTarget & { port: number; user: string } = { host: label, port: options.port ?? 22, user: options.user ?? localUser };
+  let target: TransportErrorTarget & { port: number; user: string } = {
+    host: label.host,
+    port: options.port ?? label.port ?? 22,
+    user: options.user ?? label.user ?? localUser,
+  };
 
   let resolving: Promise<ResolvedSshTarget> | undefined;
   const resolve = (): Promise<ResolvedSshTarget> =>
@@ -305,7 +309,7 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
       for (const connection of hopConnections) connection.close();
     },
     stats() {
-      return { ...pool.stats, openStreams: pool.openStreams(), host: target.host, port: target.port, user: target.user };
+      return { ...pool.stats, connections: pool.connectionCount(), openStreams: pool.openStreams(), host: target.host, port: target.port, user: target.user };
     },
   };
 }

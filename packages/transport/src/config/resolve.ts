@@ -9,6 +9,8 @@ import { hostname as osHostname, homedir, userInfo } from 'node:os';
 import { parseSshUrl } from '@ssh-docker/url';
 import { TransportError } from '../errors.js';
 import { assembleHostKeyAlgorithms, validKeyAlgorithmList } from './algorithms.js';
+import { formatForward, forwardEquals, isDynamic, parseForward } from './forward.js';
+import type { Forward } from './forward.js';
 import { globPaths, MAX_CONFIG_BYTES, readConfig } from './include.js';
 import { KNOWN_KEYWORDS } from './keywords.js';
 import { argvSplit, asciiLower, lexLine, skipWhitespaceAndEquals } from './lexer.js';
@@ -80,6 +82,12 @@ export interface ResolvedSshTarget {
   readonly hostkeyalgorithms?: string;
   /** In order, repeats kept, `-pattern` removals applied (9.2 does not drop duplicates). */
   readonly sendenv: readonly string[];
+  /** As `ssh -G` prints them: `8080 [localhost]:80`, `/path/sock [host]:22`; duplicates dropped, socket-path tokens expanded. */
+  readonly localforward: readonly string[];
+  /** As `ssh -G` prints them; a one-argument RemoteForward (remote SOCKS) prints as `9000 [socks]:0`. */
+  readonly remoteforward: readonly string[];
+  /** As `ssh -G` prints them: `1080`, `[127.0.0.1]:1080` (and, as ssh -G does, the listen side of a LocalForward to a socket path). */
+  readonly dynamicforward: readonly string[];
   /** Values ssh computes only when it connects, computed here so callers need not. */
   readonly expanded: {
     /** `identityfile` with `~`, tokens and `${ENV}` expanded. */
@@ -229,6 +237,9 @@ interface Settings {
   preferredAuthentications?: string;
   hostKeyAlgorithms?: string;
   sendEnv: string[];
+  localForwards: Located<Forward>[];
+  remoteForwards: Located<Forward>[];
+  clearAllForwardings?: string;
   canonicalizeHostname?: string;
   ignoreUnknown?: string;
 }
@@ -263,7 +274,7 @@ function fail(origin: Origin | null, rule: string): never {
 }
 
 class Resolver {
-  readonly s: Settings = { identityFiles: [], certificateFiles: [], sendEnv: [] };
+  readonly s: Settings = { identityFiles: [], certificateFiles: [], sendEnv: [], localForwards: [], remoteForwards: [] };
   private filesRead = 0;
 
   constructor(readonly ctx: Env2) {}
@@ -544,6 +555,35 @@ class Resolver {
         }
         break;
       }
+      case 'localforward':
+      case 'remoteforward':
+      case 'dynamicforward': {
+        need();
+        const remote = keyword === 'remoteforward';
+        let dynamic = keyword === 'dynamicforward';
+        let spec = need();
+        if (!dynamic) {
+          const target = args[1];
+          used = 2;
+          // readconf.c: RemoteForward with one argument is a dynamic (SOCKS) remote forwarding.
+          if (target === undefined || target === '') {
+            if (!remote) fail(origin, `${keyword}: missing target argument`);
+            dynamic = true;
+            used = 1;
+          } else spec = `${spec}:${target}`;
+        }
+        const fwd = parseForward(spec, dynamic, remote, this.ctx.env);
+        if (fwd === null) fail(origin, `${keyword}: bad forwarding specification`);
+        // ssh_config(5): forwardings accumulate; add_local_forward()/add_remote_forward() drop duplicates.
+        if (on) {
+          const list = remote ? s.remoteForwards : s.localForwards;
+          if (!list.some((f) => forwardEquals(f.value, fwd))) list.push({ value: fwd, origin });
+        }
+        break;
+      }
+      case 'clearallforwardings':
+        this.multi(origin, keyword, FLAG, arg0, on, 'clearAllForwardings');
+        break;
       default:
         // A keyword we do not resolve: accepted as ssh accepts it, its value not checked.
         used = args.length;
@@ -551,7 +591,7 @@ class Resolver {
     if (args.length > used) fail(origin, `${keyword}: extra arguments at end of line`);
   }
 
-  private multi(origin: Origin, keyword: string, table: Multistate, arg: string | undefined, on: boolean, field: 'strictHostKeyChecking' | 'addressFamily' | 'compression' | 'canonicalizeHostname' | 'identitiesOnly' | 'batchMode'): void {
+  private multi(origin: Origin, keyword: string, table: Multistate, arg: string | undefined, on: boolean, field: 'strictHostKeyChecking' | 'addressFamily' | 'compression' | 'canonicalizeHostname' | 'identitiesOnly' | 'batchMode' | 'clearAllForwardings'): void {
     if (arg === undefined || arg === '') fail(origin, `${keyword}: missing argument`);
     const v = multistate(table, arg);
     if (v === null) fail(origin, `${keyword}: unsupported option (expected one of ${[...new Set(table.map(([n]) => n))].join(', ')})`);
@@ -724,7 +764,8 @@ function checkOptions(options: ResolveSshTargetOptions): void {
  * (and the system config only if asked for), first obtained value wins.
  *
  * Rules implemented (each cited at its code): first obtained value wins; IdentityFile and
- * CertificateFile accumulate without duplicates, SendEnv accumulates; UserKnownHostsFile and
+ * CertificateFile and the Local/Remote/DynamicForward accumulate without duplicates, SendEnv
+ * accumulates (with duplicates, as 9.2); UserKnownHostsFile and
  * GlobalKnownHostsFile take their whole first line; `Host` patterns (case-sensitive, `*` `?` `!`,
  * commas literal); `Match host/originalhost/user/localuser/all/canonical/final/exec` with `!`;
  * `Include` globs under `~/.ssh` (16 levels); `%` tokens, `~` and `${ENV}` where ssh expands them;
@@ -736,7 +777,7 @@ function checkOptions(options: ResolveSshTargetOptions): void {
  *   are not tried. `Match localnetwork` is refused. `Port` takes numbers only (no /etc/services).
  * - `~user` is only expanded for the local user. `Match exec` runs `/bin/sh -c` (not $SHELL),
  *   with a time limit; `matchExec: false` refuses it instead.
- * - Keywords we do not resolve (Ciphers, LocalForward, …) are accepted without checking their
+ * - Keywords we do not resolve (Ciphers, LocalCommand, …) are accepted without checking their
  *   values; IdentityFile, CertificateFile and ProxyCommand tokens are expanded now (ssh does it
  *   when connecting), so a bad token fails here rather than later.
  * - FIFOs and devices are not read; files over 1 MiB, and more than 1000 files, are refused.
@@ -883,6 +924,17 @@ export async function resolveSshTarget(urlOrAlias: string, options: ResolveSshTa
   const identityAgent = s.identityAgent === undefined ? undefined : expandPath(s.identityAgent.origin, 'IdentityAgent', s.identityAgent.value);
   const forwardAgent = s.forwardAgentPath === undefined ? (s.forwardAgent ?? 'no') : expandPath(s.forwardAgentPath.origin, 'ForwardAgent', s.forwardAgentPath.value);
 
+  // readconf.c fill_default_options(): ClearAllForwardings drops every forwarding; ssh.c then
+  // expands the socket paths of the others (tokens only: `${ENV}` was expanded when parsing).
+  const clear = s.clearAllForwardings === 'yes';
+  const forwardPaths = (f: Located<Forward>, keyword: string): Forward => ({
+    ...f.value,
+    listenPath: f.value.listenPath === null ? null : expandAt(f.origin, keyword, f.value.listenPath, tokens, null),
+    connectPath: f.value.connectPath === null ? null : expandAt(f.origin, keyword, f.value.connectPath, tokens, null),
+  });
+  const locals = clear ? [] : s.localForwards.map((f) => forwardPaths(f, 'LocalForward'));
+  const remotes = clear ? [] : s.remoteForwards.map((f) => forwardPaths(f, 'RemoteForward'));
+
   let hostKeyAlgorithms: string | undefined;
   if (s.hostKeyAlgorithms !== undefined) {
     const assembled = assembleHostKeyAlgorithms(s.hostKeyAlgorithms);
@@ -933,6 +985,11 @@ export async function resolveSshTarget(urlOrAlias: string, options: ResolveSshTa
     ...(s.preferredAuthentications === undefined ? {} : { preferredauthentications: s.preferredAuthentications }),
     ...(hostKeyAlgorithms === undefined ? {} : { hostkeyalgorithms: hostKeyAlgorithms }),
     sendenv: s.sendEnv,
+    // dump_cfg_forwards(): a forwarding to a socket path (no target host) is printed under both
+    // localforward and dynamicforward by ssh -G 9.2; we list it the same way.
+    localforward: locals.filter((f) => !isDynamic(f)).map((f) => formatForward(f, false)),
+    remoteforward: remotes.map((f) => formatForward(f, false)),
+    dynamicforward: locals.filter((f) => isDynamic(f) || f.connectHost === null).map((f) => formatForward(f, true)),
     expanded,
   };
 }

@@ -73,7 +73,7 @@ export function convtime(s: string): number | null {
 }
 
 /** OpenBSD strtonum(s, min, max): the whole string must be one base-10 integer in range. */
-function strtonum(s: string, min: number, max: number): number | null {
+export function strtonumOrNull(s: string, min: number, max: number): number | null {
   if (s === '') return null;
   const { value, end } = strtol(s, 0);
   if (end === 0 || end !== s.length) return null;
@@ -83,7 +83,7 @@ function strtonum(s: string, min: number, max: number): number | null {
 
 /** misc.c atoi_err(): an int in 0…INT_MAX. */
 export function parseNonNegativeInt(s: string): number | null {
-  return strtonum(s, 0, INT_MAX);
+  return strtonumOrNull(s, 0, INT_MAX);
 }
 
 /**
@@ -91,7 +91,7 @@ export function parseNonNegativeInt(s: string): number | null {
  * (`Port ssh`); we deliberately do not read that file, so names are refused.
  */
 export function a2port(s: string): number | null {
-  const port = strtonum(s, 0, 65535);
+  const port = strtonumOrNull(s, 0, 65535);
   return port === null || port <= 0 ? null : port;
 }
 

@@ -13,7 +13,7 @@ export function where(target: TransportErrorTarget): string {
 export function safeCause(err: unknown, secrets: readonly Secret[] = []): Error | undefined {
   if (!(err instanceof Error)) return undefined;
   const copy = new Error(redact(err.message, secrets));
-  copy.name = err.name;
+  Object.defineProperty(copy, 'name', { value: err.name, enumerable: false, configurable: true, writable: true });
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string') Object.defineProperty(copy, 'code', { value: code, enumerable: true });
   return copy;

@@ -223,6 +223,10 @@ export class ConnectionPool {
     this.#pump();
   }
 
+  connectionCount(): number {
+    return this.#connections.size;
+  }
+
   openStreams(): number {
     let count = 0;
     for (const connection of this.#connections) count += connection.streams.size;

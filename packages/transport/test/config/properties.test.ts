@@ -65,6 +65,7 @@ const setting = fc.oneof(
   fc.constantFrom('any', 'inet', 'inet6').map((v) => `AddressFamily ${v}`),
   fc.constantFrom('inc.conf', 'inc*.conf', 'missing.conf').map((v) => `Include ${v}`),
   fc.constantFrom('yes', 'no', 'always').map((v) => `CanonicalizeHostname ${v}`),
+  fc.constantFrom('LocalForward 8080 h:80', 'LocalForward 1:2 3', 'LocalForward [a]:1 /s/%h', 'RemoteForward 9000', 'RemoteForward 0 h:1', 'DynamicForward 1080', 'DynamicForward x:0', 'ClearAllForwardings yes', 'LocalForward a\\:b:1 h:2', 'LocalForward /p/%q h:1'),
   fc.constantFrom('127.1', '::1', 'X:', '0x7f.0.0.1', '%h', 'A.%h').map((v) => `HostName ${v}`),
   fc.constantFrom('Foo*', 'foo', 'bogus').map((v) => `IgnoreUnknown ${v}`),
   fc.constantFrom('FooBar 1', 'Bogus 2').map((v) => v),
@@ -91,8 +92,8 @@ describe('resolveSshTarget() against ssh -G on generated configs', () => {
 });
 
 /** Lines of characters that stress quoting, escapes, separators, comments and tokens (no Match, so no commands run). */
-const lexicalKeyword = fc.constantFrom('Host', 'HostName', 'User', 'Port', 'IdentityFile', 'UserKnownHostsFile', 'StrictHostKeyChecking', 'ProxyJump', 'ProxyCommand', 'IdentityAgent', 'ConnectTimeout', 'ServerAliveCountMax', 'SendEnv', 'HostKeyAlias', 'hostname', 'PORT');
-const lexicalChar = fc.constantFrom('a', 'x', 'X', '1', '2', ' ', '\t', '"', "'", '\\', '=', '#', '%', 'h', 'p', '$', '{', '}', '~', ',', '@', ':', '[', ']', '*', '?', '!', '-', '.');
+const lexicalKeyword = fc.constantFrom('LocalForward', 'RemoteForward', 'DynamicForward', 'Host', 'HostName', 'User', 'Port', 'IdentityFile', 'UserKnownHostsFile', 'StrictHostKeyChecking', 'ProxyJump', 'ProxyCommand', 'IdentityAgent', 'ConnectTimeout', 'ServerAliveCountMax', 'SendEnv', 'HostKeyAlias', 'hostname', 'PORT');
+const lexicalChar = fc.constantFrom('a', '/', '8', '0', 'x', 'X', '1', '2', ' ', '\t', '"', "'", '\\', '=', '#', '%', 'h', 'p', '$', '{', '}', '~', ',', '@', ':', '[', ']', '*', '?', '!', '-', '.');
 const lexicalLine = fc
   .tuple(fc.constantFrom('', ' ', '\t'), lexicalKeyword, fc.array(lexicalChar, { minLength: 1, maxLength: 14 }))
   .map(([indent, k, chars]) => `${indent}${k}${chars.join('')}`);

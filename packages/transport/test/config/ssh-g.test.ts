@@ -70,6 +70,12 @@ const rows: Row[] = [
   { name: 'IdentityAgent SSH_AUTH_SOCK is kept literally', config: 'IdentityAgent SSH_AUTH_SOCK\n', target: 'x' },
   { name: 'ForwardAgent with a path', config: 'ForwardAgent ~/fwd.sock\n', target: 'x' },
   { name: 'SendEnv appends and -pattern removes', config: 'SendEnv LANG LC_*\nSendEnv FOO LANG\nSendEnv -LC_*\n', target: 'x' },
+  { name: 'LocalForward accumulates and drops duplicates', config: 'LocalForward 8080 localhost:80\nHost x\n  LocalForward 8080 localhost:80\n  LocalForward 127.0.0.1:8081 [::1]:81\n', target: 'x', expect: { localforward: ['8080 [localhost]:80', '[127.0.0.1]:8081 [::1]:81'] } },
+  { name: 'LocalForward with socket paths, tokens and ${ENV}', config: 'LocalForward /tmp/%h.sock host:22\nLocalForward ${TESTVAR}:1 /run/u_%r.sock\n', target: 'x' },
+  { name: 'DynamicForward with and without a bind address', config: 'DynamicForward 1080\nDynamicForward *:1081\nDynamicForward 1080\n', target: 'x' },
+  { name: 'RemoteForward, also with one argument (remote SOCKS) and port 0', config: 'RemoteForward 9000\nRemoteForward 9001 /tmp/sock\nRemoteForward 0 h:1\n', target: 'x' },
+  { name: 'escaped colons and bracketed fields in forwardings', config: 'LocalForward a\\\\:b:1 h:2\nLocalForward [/tmp/x]:5 h:6\n', target: 'x' },
+  { name: 'ClearAllForwardings drops every forwarding', config: 'ClearAllForwardings yes\nLocalForward 1 h:2\nDynamicForward 3\n', target: 'x', expect: { localforward: [], dynamicforward: [] } },
   { name: 'Include with a relative glob reads ~/.ssh files in sorted order', config: 'Include conf.d/*.conf\nUser fallback\n', files: { '.ssh/conf.d/20-b.conf': 'Host x\n  Port 2220\n', '.ssh/conf.d/10-a.conf': 'Host x\n  User from-a\n', '.ssh/conf.d/.hidden.conf': 'Host x\n  Port 9\n' }, target: 'x', expect: { user: 'from-a', port: 2220 } },
   { name: 'Include inside an inactive Host block applies nothing', config: 'Host other\n  Include inc.conf\nHost *\n  User outer\n', files: { '.ssh/inc.conf': 'User inner\nHost x\n  Port 2221\n' }, target: 'x', expect: { user: 'outer', port: 22 } },
   { name: 'Include inside an active Host block applies conditionally', config: 'Host x\n  Include inc.conf\n  Port 2223\n', files: { '.ssh/inc.conf': 'User inner\nHost nomatch\n  Port 2222\n' }, target: 'x', expect: { user: 'inner', port: 2223 } },
@@ -113,6 +119,9 @@ const rows: Row[] = [
   { name: 'a jump host that is the target itself is refused', config: 'ProxyJump x\n', target: 'x', error: 'ssh config: ProxyJump: the jump host is the target itself (jump host loop)' },
   { name: 'an invalid time value is refused', config: 'ConnectTimeout 5x\n', target: 'x', error: 'CONFIG:1: connecttimeout: invalid time value' },
   { name: 'an invalid ProxyJump is refused', config: 'ProxyJump user@\n', target: 'x', error: 'CONFIG:1: ProxyJump: invalid jump host list' },
+  { name: 'a LocalForward to port 0 is refused', config: 'LocalForward 0 h:1\n', target: 'x', error: 'CONFIG:1: localforward: bad forwarding specification' },
+  { name: 'a LocalForward without a target is refused', config: 'LocalForward 8080\n', target: 'x', error: 'CONFIG:1: localforward: missing target argument' },
+  { name: 'a forwarding with too many fields is refused', config: 'LocalForward 1:2:3:4 5\n', target: 'x', error: 'CONFIG:1: localforward: bad forwarding specification' },
   { name: 'an unknown HostKeyAlgorithms name is refused', config: 'HostKeyAlgorithms ssh-foo\n', target: 'x', error: 'CONFIG:1: hostkeyalgorithms: bad key types' },
 ];
 

@@ -1,0 +1,156 @@
+import { Duplex, PassThrough } from 'node:stream';
+import type { ClientChannel } from 'ssh2';
+import { describe, expect, it, vi } from 'vitest';
+import { DockerStream } from '../src/internal/stream.js';
+
+/**
+ * An in-process stand-in for ssh2's ClientChannel, honest about what DockerStream uses: a Duplex
+ * (stdout in, stdin out) with a `stderr` stream, `signal()`, `close()` and the `exit`/`close` events.
+ */
+class FakeChannel extends Duplex {
+  readonly stderr = new PassThrough();
+  readonly written: Buffer[] = [];
+  readonly signals: string[] = [];
+  closeCalls = 0;
+  stdinEnded = false;
+
+  constructor() {
+    super({ allowHalfOpen: true });
+  }
+
+  override _read(): void {}
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
+    this.written.push(chunk);
+    cb();
+  }
+
+  override _final(cb: () => void): void {
+    this.stdinEnded = true;
+    cb();
+  }
+
+  signal(name: string): void {
+    this.signals.push(name);
+  }
+
+  close(): void {
+    this.closeCalls += 1;
+  }
+
+  /** The remote side: exits and closes the channel. */
+  exitWith(code: number | null, signal?: string): void {
+    this.emit('exit', code, signal);
+    this.push(null);
+    this.emit('close');
+  }
+}
+
+function setup() {
+  const channel = new FakeChannel();
+  const host = { released: vi.fn(), setRef: vi.fn() };
+  const stream = new DockerStream({ channel: channel as unknown as ClientChannel, kind: 'exec', target: { host: 'h', port: 22, user: 'u' }, host });
+  return { channel, host, stream };
+}
+
+describe('DockerStream', () => {
+  it('keeps half-close: ending the request sends EOF and the response still arrives', async () => {
+    const { channel, stream } = setup();
+    stream.end('GET /_ping HTTP/1.1\r\n\r\n');
+    await new Promise((r) => setImmediate(r));
+    expect(channel.stdinEnded).toBe(true);
+    const body = new Promise<string>((resolve) => {
+      let text = '';
+      stream.on('data', (c: Buffer) => (text += c.toString()));
+      stream.on('end', () => resolve(text));
+    });
+    channel.push('HTTP/1.1 200 OK\r\n\r\nOK');
+    channel.exitWith(0);
+    expect(await body).toBe('HTTP/1.1 200 OK\r\n\r\nOK');
+    expect(Buffer.concat(channel.written).toString()).toBe('GET /_ping HTTP/1.1\r\n\r\n');
+  });
+
+  it('ends the remote dial-stdio on destroy(): TERM, then channel close, and releases its slot once the channel closes', async () => {
+    const { channel, stream, host } = setup();
+    stream.destroy();
+    expect(channel.signals).toEqual(['TERM']);
+    expect(channel.closeCalls).toBe(1);
+    expect(host.released).not.toHaveBeenCalled();
+    channel.emit('close');
+    await new Promise((r) => setImmediate(r));
+    expect(host.released).toHaveBeenCalledTimes(1);
+    expect(stream.destroyed).toBe(true);
+  });
+
+  it('turns exit 127 before any output into ERR_REMOTE_DOCKER_MISSING with the remote stderr', async () => {
+    const { channel, stream } = setup();
+    const failed = new Promise<Error & { code?: string }>((resolve) => stream.once('error', resolve));
+    channel.stderr.write('sh: 1: docker: not found\n');
+    await new Promise((r) => setImmediate(r));
+    channel.exitWith(127);
+    const err = await failed;
+    expect(err.code).toBe('ERR_REMOTE_DOCKER_MISSING');
+    expect(err.message).toContain('Remote said: sh: 1: docker: not found');
+  });
+
+  it('turns a daemon that cannot be reached into ERR_DAEMON_UNREACHABLE', async () => {
+    const { channel, stream } = setup();
+    const failed = new Promise<Error & { code?: string }>((resolve) => stream.once('error', resolve));
+    channel.stderr.write('Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n');
+    await new Promise((r) => setImmediate(r));
+    channel.exitWith(1);
+    expect((await failed).code).toBe('ERR_DAEMON_UNREACHABLE');
+  });
+
+  it('fails a write after the channel closed instead of hanging', async () => {
+    const { channel, stream } = setup();
+    stream.on('error', () => undefined);
+    channel.emit('close');
+    const result = await new Promise<Error | null | undefined>((resolve) => {
+      stream.write('late', (err) => resolve(err));
+    });
+    expect(result).toBeInstanceOf(Error);
+  });
+
+  it('emits timeout after the idle time, as a socket does, and setTimeout(0) turns it off', async () => {
+    vi.useFakeTimers();
+    try {
+      const { channel, stream } = setup();
+      const onTimeout = vi.fn();
+      stream.setTimeout(1000, onTimeout);
+      vi.advanceTimersByTime(600);
+      channel.push('x');
+      await new Promise((r) => process.nextTick(r)); // the stream delivers data on the next tick
+      vi.advanceTimersByTime(600);
+      expect(onTimeout).not.toHaveBeenCalled();
+      vi.advanceTimersByTime(500);
+      expect(onTimeout).toHaveBeenCalledTimes(1);
+      stream.setTimeout(0);
+      vi.advanceTimersByTime(5000);
+      expect(onTimeout).toHaveBeenCalledTimes(1);
+      stream.destroy();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('counts itself as a reference once, and unref/ref toggle it', () => {
+    const { stream, host } = setup();
+    expect(host.setRef.mock.calls).toEqual([[true]]);
+    stream.unref();
+    stream.unref();
+    stream.ref();
+    stream.ref();
+    expect(host.setRef.mock.calls).toEqual([[true], [false], [true]]);
+    stream.destroy();
+    expect(host.setRef.mock.calls).toEqual([[true], [false], [true], [false]]);
+  });
+
+  it('accepts setKeepAlive and setNoDelay as a socket does, returning itself', () => {
+    const { stream } = setup();
+    expect(stream.setKeepAlive(true, 1000)).toBe(stream);
+    expect(stream.setNoDelay(true)).toBe(stream);
+    expect(() => stream.setTimeout(-1)).toThrow(RangeError);
+    stream.destroy();
+  });
+});

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { createDockerSshTransport } from '../src/index.js';
+import type { DockerSshTransportOptions } from '../src/index.js';
+
+const ok: DockerSshTransportOptions = { url: 'ssh://u@h', configFile: false, agent: false };
+
+describe('createDockerSshTransport refuses caller mistakes before connecting', () => {
+  it.each<[string, Partial<DockerSshTransportOptions>, Error]>([
+    ['an empty url', { url: '' }, new TypeError('options.url must be an ssh:// URL or an ssh_config host alias')],
+    ['an alias that looks like an option', { url: '-oProxyCommand=x' }, new TypeError("options.url must not start with '-' or contain whitespace or control characters")],
+    ['an alias with whitespace', { url: 'a b' }, new TypeError("options.url must not start with '-' or contain whitespace or control characters")],
+    ['zero channels per connection', { maxChannelsPerConnection: 0 }, new RangeError('maxChannelsPerConnection must be a positive integer')],
+    ['a fractional connection count', { maxConnections: 1.5 }, new RangeError('maxConnections must be a positive integer')],
+    ['a negative keepalive', { keepaliveIntervalMs: -1 }, new RangeError('keepaliveIntervalMs must be a non-negative integer')],
+    ['an unknown family', { family: 5 as 4 }, new RangeError('family must be 4 or 6')],
+    ['a relative socket path', { socketPath: 'docker.sock' }, new TypeError("socketPath must be an absolute path of letters, digits, '.', '_', '-' and '/', without '..'")],
+    ['a socket path with a quote', { socketPath: "/run/d'.sock" }, new TypeError("socketPath must be an absolute path of letters, digits, '.', '_', '-' and '/', without '..'")],
+    ['a socket path with $()', { socketPath: '/run/$(reboot)' }, new TypeError("socketPath must be an absolute path of letters, digits, '.', '_', '-' and '/', without '..'")],
+    ['streamlocal without a socket path', { socketVia: 'streamlocal' }, new TypeError("socketVia 'streamlocal' needs a socketPath")],
+  ])('%s', (_name, extra, expected) => {
+    expect(() => createDockerSshTransport({ ...ok, ...extra })).toThrow(expected);
+  });
+
+  it('refuses a bad URL with its UrlError code', () => {
+    expect(() => createDockerSshTransport({ ...ok, url: 'ssh://-oProxyCommand=x' })).toThrow(expect.objectContaining({ code: 'ERR_SSH_URL_INJECTION' }));
+  });
+
+  it('connects nothing until asked', () => {
+    const transport = createDockerSshTransport(ok);
+    expect(transport.stats()).toMatchObject({ connections: 0, connectsStarted: 0, openStreams: 0, host: 'h', port: 22, user: 'u' });
+  });
+
+  it('reports a closed transport with ERR_TRANSPORT_CLOSED', async () => {
+    const transport = createDockerSshTransport(ok);
+    await transport.close();
+    await expect(transport.openStream()).rejects.toMatchObject({ code: 'ERR_TRANSPORT_CLOSED', message: 'the transport to h was closed; create a new one to connect again' });
+  });
+
+  it('reports a refused TCP connection with ERR_CONNECTION_REFUSED and the port', async () => {
+    const transport = createDockerSshTransport({ ...ok, url: 'ssh://u@127.0.0.1:1', knownHostsFiles: [] });
+    await expect(transport.openStream()).rejects.toMatchObject({
+      code: 'ERR_CONNECTION_REFUSED',
+      message: 'SSH connection to 127.0.0.1:1 was refused: is sshd running and listening on port 1?',
+    });
+    await transport.close();
+  });
+});
