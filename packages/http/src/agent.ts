@@ -59,6 +59,10 @@ function checkCount(name: string, value: number | undefined, fallback: number): 
   return value;
 }
 
+function destroyOnEnd(this: Duplex): void {
+  this.destroy();
+}
+
 function destroyedError(): HttpError {
   return new HttpError('ERR_HTTP_CLOSED', 'the agent was destroyed; create a new one for new requests');
 }
@@ -201,6 +205,9 @@ class DockerAgent extends Agent {
     if (this.#waiters.length > 0) return false;
     const keep = (Agent.prototype.keepSocketAlive as (this: Agent, s: Duplex) => boolean).call(this, socket);
     (socket as Duplex & { setTimeout(ms: number): void }).setTimeout(this.#idleTimeoutMs);
+    // A channel may be half-open capable (SSH channels are): EOF from the daemon on an idle
+    // connection means it is done with it, so drop it rather than send the next request into it.
+    socket.once('end', destroyOnEnd);
     return keep;
   }
 
@@ -208,6 +215,7 @@ class DockerAgent extends Agent {
   // may be silent for hours.
   override reuseSocket(socket: Duplex, request: ClientRequest): void {
     (socket as Duplex & { setTimeout(ms: number): void }).setTimeout(0);
+    socket.removeListener('end', destroyOnEnd);
     Agent.prototype.reuseSocket.call(this, socket, request);
   }
 }

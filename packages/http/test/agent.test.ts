@@ -54,6 +54,21 @@ describe('createDockerAgent', () => {
     expect(s.opened()).toBe(1);
   });
 
+  test('a kept-alive stream the other side closed is dropped, and the next request opens a fresh one', async () => {
+    const s = await startHttpServer((req, res) => {
+      const { socket } = req;
+      res.end('ok', () => setTimeout(() => socket.end(), 10));
+    });
+    servers.push(s);
+    const agent = createDockerAgent(s.connect);
+    agents.push(agent);
+    expect(await get(agent)).toEqual({ status: 200, body: 'ok' });
+    await new Promise((r) => setTimeout(r, 60));
+    expect(Object.values(agent.freeSockets).flat()).toHaveLength(0);
+    expect(await get(agent)).toEqual({ status: 200, body: 'ok' });
+    expect(s.opened()).toBe(2);
+  });
+
   test('concurrent requests open one stream each, up to maxSockets', async () => {
     const s = await okServer();
     const agent = createDockerAgent(s.connect, { maxSockets: 3 });
