@@ -9,7 +9,7 @@ import { createDockerSshTransport, type DockerSshTransport } from '@ssh-docker/t
 import Docker from 'dockerode';
 import { Agent as UndiciAgent, fetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createDockerAgent, createUndiciConnector, demux, DockerClient, serveDockerSocket } from '../../src/index.js';
+import { createDockerAgent, createUndiciConnector, demux, DockerClient, serveDockerSocket, type HttpError } from '../../src/index.js';
 
 // The whole path the library exists for: our HTTP layer over real SSH channels running
 // `docker system dial-stdio` on the fixture's sshd, to its real dockerd.
@@ -145,6 +145,26 @@ describe('over SSH dial-stdio channels from @ssh-docker/transport', () => {
     } finally {
       await server.close({ timeoutMs: 2_000 });
       rmSync(configDir, { recursive: true, force: true });
+    }
+  });
+
+  test('while dockerd is down requests fail with our codes, and after it restarts the same client works again', async () => {
+    const client = new DockerClient(() => transport.openStream(), { apiVersion: '1.41' });
+    try {
+      expect((await client.request({ path: '/_ping' })).statusCode).toBe(200);
+      await fixture.stopDockerd();
+      try {
+        const err = (await client.request({ path: '/_ping', timeoutMs: 20_000 }).catch((e: unknown) => e)) as HttpError;
+        process.stderr.write(`[http] dockerd down: ${err.code} (cause ${String(err.causeCode)}): ${err.message}\n`);
+        expect(['ERR_HTTP_CONNECT', 'ERR_HTTP_CLOSED']).toContain(err.code);
+      } finally {
+        await fixture.startDockerd();
+      }
+      const res = await client.request({ path: '/_ping' });
+      expect(res.statusCode).toBe(200);
+      expect(await text(res.body)).toBe('OK');
+    } finally {
+      client.close();
     }
   });
 });
