@@ -1,0 +1,39 @@
+// Run by bench/run.mjs in a fresh `node --expose-gc` per row, so that one row's heap does not hide
+// or inflate another's: sets the row up, takes a baseline RSS after a GC, streams `count`
+// downloads of the image (bytes counted and dropped), sampling RSS every 10 ms, and prints JSON.
+import { performance } from 'node:perf_hooks';
+import { clearInterval, setInterval } from 'node:timers';
+import { ROWS } from './catalog.mjs';
+
+const [rowId, fixtureJson, image, countText] = process.argv.slice(2);
+const fixture = JSON.parse(fixtureJson);
+const count = Number(countText);
+const row = ROWS.find((make) => make(fixture).id === rowId)?.(fixture);
+if (row === undefined) throw new Error(`unknown row ${rowId}`);
+
+await row.setup();
+await row.ping();
+globalThis.gc?.();
+await new Promise((resolve) => setTimeout(resolve, 100));
+const baseline = process.memoryUsage().rss;
+let peak = baseline;
+const sampler = setInterval(() => {
+  peak = Math.max(peak, process.memoryUsage().rss);
+}, 10);
+let bytes = 0;
+let afterFirst = baseline;
+const started = performance.now();
+for (let i = 0; i < count; i += 1) {
+  await row.download(image, (chunk) => {
+    bytes += chunk.length;
+  });
+  // Growth after the first download is what a leak would show; the first one also pays for V8's
+  // young generation and the stream buffers reaching their working size.
+  if (i === 0) afterFirst = Math.max(peak, process.memoryUsage().rss);
+}
+const ms = performance.now() - started;
+clearInterval(sampler);
+peak = Math.max(peak, process.memoryUsage().rss);
+await row.close();
+process.stdout.write(`${JSON.stringify({ rowId, baseline, afterFirst, peak, growth: peak - baseline, laterGrowth: peak - afterFirst, bytes, ms })}\n`);
+process.exit(0);
