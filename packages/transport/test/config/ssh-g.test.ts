@@ -96,6 +96,17 @@ const rows: Row[] = [
   { name: 'HostKeyAlgorithms explicit list with a wildcard', config: 'HostKeyAlgorithms ssh-ed25519,rsa-sha2-*\n', target: 'x' },
   { name: 'a user@host target sets the user before the config', config: 'User config\n', target: 'cli@x', expect: { user: 'cli' } },
   { name: 'an ssh:// URL gives host, user and port before the config', config: 'Host x\n  User config\n  Port 1\n', target: 'ssh://url@x:2227', expect: { user: 'url', port: 2227 } },
+  { name: 'a Host line of only negated patterns matches nothing', config: 'Host !y\n  User neg\n', target: 'x', expect: { user: 'root' } },
+  { name: 'a ? matches one byte of a UTF-8 name, as OpenSSH compares bytes', config: 'Host h?\n  User one\nHost h??\n  User two\n', target: 'h\u00e9', expect: { user: 'two' } },
+  { name: 'a bare ~ and ~// expand to the home directory', config: 'UserKnownHostsFile ~ ~//a\n', target: 'x' },
+  { name: 'numbers with a sign or leading space are read as strtonum reads them', config: 'Port +2250\nServerAliveCountMax " 7"\nConnectTimeout +5\n', target: 'x' },
+  { name: 'the largest integer and time values', config: 'ServerAliveCountMax 2147483647\nConnectTimeout 2147483647\n', target: 'x' },
+  { name: 'CRLF line endings', config: 'Host x\r\n  User crlf\r\n  Port 2251\r\n', target: 'x' },
+  { name: 'Host=x and Host = x', config: 'Host=x\n  User eq1\nHost = y\n  User eq2\n', target: 'y' },
+  { name: 'a quoted keyword', config: '"User" quoted\n', target: 'x' },
+  { name: 'IdentityAgent none', config: 'IdentityAgent none\n', target: 'x', expect: { identityagent: 'none' } },
+  { name: 'a Match host pattern longer than 1023 bytes never matches', config: `Match host ${'x'.repeat(1100)},x\n  Port 2252\n`, target: 'x', expect: { port: 22 } },
+  { name: 'Match originalhost and Host in the final pass', config: 'HostName real.example\nMatch final originalhost x\n  User orig\nHost real.example\n  Port 2253\nMatch final host real.example\n  IdentityFile ~/.ssh/final\n', target: 'x' },
   { name: 'deprecated and unsupported keywords are accepted', config: 'Protocol 2\nUseRoaming no\nRhostsRSAAuthentication no\n', target: 'x' },
   { name: 'a Host block with an empty-looking Match after it', config: 'Host x\n  User hx\nMatch host y\n  User hy\n', target: 'x' },
 
@@ -122,6 +133,9 @@ const rows: Row[] = [
   { name: 'a LocalForward to port 0 is refused', config: 'LocalForward 0 h:1\n', target: 'x', error: 'CONFIG:1: localforward: bad forwarding specification' },
   { name: 'a LocalForward without a target is refused', config: 'LocalForward 8080\n', target: 'x', error: 'CONFIG:1: localforward: missing target argument' },
   { name: 'a forwarding with too many fields is refused', config: 'LocalForward 1:2:3:4 5\n', target: 'x', error: 'CONFIG:1: localforward: bad forwarding specification' },
+  { name: 'an integer above INT_MAX is refused', config: 'ServerAliveCountMax 2147483648\n', target: 'x', error: 'CONFIG:1: serveralivecountmax: invalid integer value' },
+  { name: 'a time value above INT_MAX seconds is refused', config: 'ConnectTimeout 35791395m\n', target: 'x', error: 'CONFIG:1: connecttimeout: invalid time value' },
+  { name: 'an empty quoted HostName is refused', config: 'HostName ""\n', target: 'x', error: 'CONFIG:1: hostname: missing argument' },
   { name: 'an unknown HostKeyAlgorithms name is refused', config: 'HostKeyAlgorithms ssh-foo\n', target: 'x', error: 'CONFIG:1: hostkeyalgorithms: bad key types' },
 ];
 
