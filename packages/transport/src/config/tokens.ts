@@ -23,7 +23,8 @@ export function expand(input: string, tokens: Readonly<Record<string, string>> |
       const name = input.slice(i + 2, close);
       if (name === '') throw new ExpandError('zero-length environment variable');
       const value = env[name];
-      if (value === undefined) throw new ExpandError(`environment variable \${${name}} has no value`);
+      // The variable's name comes from the config: not echoed (messages never quote config text).
+      if (value === undefined) throw new ExpandError('an environment variable it names (${...}) is not set');
       out += value;
       i = close;
       continue;

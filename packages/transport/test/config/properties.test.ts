@@ -47,6 +47,26 @@ describe('resolveSshTarget() on any config text', () => {
   });
 });
 
+/** A value that stands for a secret pasted into a config by mistake. */
+const secret = fc.stringMatching(/^[A-Za-z0-9]{10,16}$/).map((s) => `Zq9${s}`);
+const secretLine = fc.tuple(
+  fc.constantFrom('{S}', 'Port {S}', 'User {S} extra', 'StrictHostKeyChecking {S}', 'Match {S} x', 'Match host x {S}', 'Match {S}', 'IdentityAgent ${{S}}', 'UserKnownHostsFile ~/%{S}', 'HostName %{S}', 'ConnectTimeout {S}', 'ProxyJump {S}@', 'LocalForward {S} x', 'HostKeyAlgorithms {S}', '{S} value', 'SendEnv {S}=1', 'IdentityFile "{S}', 'Host {S} ""'),
+  fc.constantFrom('', '  ', 'Host x\n  '),
+);
+
+describe('resolveSshTarget() error messages', () => {
+  fcTest.prop([secret, secretLine], { numRuns })('never contain a value from the config', async (value, [template, prefix]) => {
+    const text = `${prefix}${template.split('{S}').join(value)}\n`;
+    try {
+      await resolveSshTarget('x', { configText: text, homeDir: home.dir, localUser: 'tester', localUid: 1000, localHostname: 'box.example', env: home.env, matchExec: false });
+    } catch (err) {
+      expect(err).toMatchObject({ code: 'ERR_SSH_CONFIG' });
+      expect(String(err)).not.toContain(value);
+      expect(JSON.stringify(err)).not.toContain(value);
+    }
+  });
+});
+
 /** Simple configs made of pieces whose meaning ssh and we must agree on. */
 const hostPattern = fc.constantFrom('x', 'y', '*', 'x*', '?', '!x', '!y', 'X', 'x.example', '*.example', 'a,x');
 const matchCriterion = fc.constantFrom('all', 'host x', 'host X,y', 'host !x', '!host y', 'originalhost x', 'user bob', 'user root', 'localuser root', 'final', 'canonical', 'host *.example', 'exec true', 'exec false', 'exec "test %h = x"');

@@ -123,7 +123,7 @@ const rows: Row[] = [
   { name: 'an unknown StrictHostKeyChecking value is refused', config: 'StrictHostKeyChecking maybe\n', target: 'x', error: 'CONFIG:1: stricthostkeychecking: unsupported option (expected one of true, false, yes, no, ask, off, accept-new)' },
   { name: 'Compression does not take true', config: 'Compression true\n', target: 'x', error: 'CONFIG:1: compression: unsupported option (expected one of yes, no)' },
   { name: 'a HostName token other than %h and %% is refused', config: 'HostName %d.example\n', target: 'x', error: 'CONFIG:1: HostName: unknown token %d' },
-  { name: 'an unset ${VAR} in IdentityAgent is refused', config: 'Host other\n  IdentityAgent ${NOPE_NOT_SET}\n', target: 'x', error: 'CONFIG:2: identityagent: invalid environment expansion (environment variable ${NOPE_NOT_SET} has no value)' },
+  { name: 'an unset ${VAR} in IdentityAgent is refused', config: 'Host other\n  IdentityAgent ${NOPE_NOT_SET}\n', target: 'x', error: 'CONFIG:2: identityagent: invalid environment expansion (an environment variable it names (${...}) is not set)' },
   { name: 'a keyword without an argument is refused', config: 'User\n', target: 'x', error: 'CONFIG:1: no argument after keyword "user"' },
   { name: 'extra arguments are refused', config: 'Port 22 23\n', target: 'x', error: 'CONFIG:1: port: extra arguments at end of line' },
   { name: 'none must stand alone in UserKnownHostsFile', config: 'UserKnownHostsFile ~/a none\n', target: 'x', error: 'CONFIG:1: userknownhostsfile: "none" must appear alone' },
