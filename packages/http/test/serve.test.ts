@@ -51,6 +51,14 @@ function tempDir(): string {
   return d;
 }
 
+/** A directory that belongs to another user: a temp dir given to nobody when we are root, else `/`. */
+function foreignDir(): string {
+  if (process.getuid?.() !== 0) return '/';
+  const dir = tempDir();
+  chownSync(dir, 65534, 65534);
+  return dir;
+}
+
 async function refusal(p: Promise<unknown>): Promise<HttpError> {
   return p.then(
     () => {
@@ -196,21 +204,20 @@ describe('serveDockerSocket', () => {
     expect(err.message).toBe('the socket directory is group- or world-writable; use a directory with mode 0700 or 0755, or omit path');
   });
 
-  test.runIf(process.getuid?.() === 0)('a directory owned by someone else is refused', async () => {
-    const dir = tempDir();
-    chownSync(dir, 65534, 65534);
-    const err = await refusal(serveDockerSocket(() => Promise.resolve(new PassThrough()), { path: join(dir, 'docker.sock') }));
+  test('a directory owned by someone else is refused', async () => {
+    const dir = foreignDir();
+    const err = await refusal(serveDockerSocket(() => Promise.resolve(new PassThrough()), { path: join(dir, `ssh-docker-test-${process.pid}.sock`) }));
     expect(err.code).toBe('ERR_HTTP_UNSAFE_PATH');
     expect(err.message).toBe('the socket directory belongs to another user; choose a directory you own');
   });
 
-  test.runIf(process.getuid?.() === 0)('a missing directory whose parent is someone else\'s is refused', async () => {
-    const dir = tempDir();
-    chownSync(dir, 65534, 65534);
-    const err = await refusal(serveDockerSocket(() => Promise.resolve(new PassThrough()), { path: join(dir, 'sub', 'docker.sock') }));
+  test("a missing directory whose parent is someone else's is refused, and not created", async () => {
+    const dir = foreignDir();
+    const sub = join(dir, `ssh-docker-test-${process.pid}`);
+    const err = await refusal(serveDockerSocket(() => Promise.resolve(new PassThrough()), { path: join(sub, 'docker.sock') }));
     expect(err.code).toBe('ERR_HTTP_UNSAFE_PATH');
     expect(err.message).toBe('the socket directory belongs to another user; choose a directory you own');
-    expect(existsSync(join(dir, 'sub'))).toBe(false);
+    expect(existsSync(sub)).toBe(false);
   });
 
   test('something already at the path is refused, never replaced', async () => {
