@@ -35,8 +35,8 @@ function project(name: string, kind: 'unit' | 'integration'): TestProjectConfigu
 // and `e2e:soak` (long runs; `pnpm test:soak`, shortened in CI by SOAK_SCALE).
 const e2eRoot = fileURLToPath(new URL('./packages/e2e/', import.meta.url));
 const e2e: TestProjectConfiguration[] = [
-  { ...project('e2e', 'unit') },
-  { ...project('e2e', 'integration') },
+  project('e2e', 'unit'),
+  project('e2e', 'integration'),
   {
     resolve: { conditions },
     ssr: { resolve: { conditions, externalConditions: ['source'] } },
