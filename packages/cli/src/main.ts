@@ -1,0 +1,136 @@
+import { homedir } from 'node:os';
+import type { Readable, Writable } from 'node:stream';
+import type { Secret } from '@ssh-docker/url';
+import { parseCommandLine } from './internal/args.js';
+import type { CommandLine } from './internal/args.js';
+import { check } from './internal/commands/check.js';
+import { demo } from './internal/commands/demo.js';
+import { proxy } from './internal/commands/proxy.js';
+import type { StdinSecrets } from './internal/connect.js';
+import type { CommandContext } from './internal/context.js';
+import { helpText } from './internal/help.js';
+import { errorCode, Printer, renderError } from './internal/output.js';
+import { readStdinSecrets } from './internal/stdin.js';
+import { UsageError } from './internal/usage-error.js';
+import { VERSION } from './internal/version.js';
+
+/**
+ * Where `main` reads and writes. `signal` stops `proxy` (default: SIGINT or SIGTERM of this process).
+ *
+ * @example
+ * ```ts
+ * const io: CliIo = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
+ * ```
+ */
+export interface CliIo {
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+  readonly stdin: Readable;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Aborting it stops `proxy`; without it, `proxy` stops on SIGINT or SIGTERM. */
+  readonly signal?: AbortSignal | undefined;
+  /** Relative paths (`-i`, `-F`, `--socket`) are taken from here. Default: `process.cwd()`. */
+  readonly cwd?: string | undefined;
+}
+
+/** Exit codes: 0 success, 1 a failure (a check step, a connection), 2 a command-line mistake. */
+const EXIT_FAILURE = 1;
+const EXIT_USAGE = 2;
+
+/** A signal that aborts on SIGINT or SIGTERM while `proxy` runs, and lets the default come back after. */
+function processSignal(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSignal = (): void => {
+    if (controller.signal.aborted) process.exit(130); // a second Ctrl-C: stop waiting for the drain
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose() {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    },
+  };
+}
+
+function assertNever(value: never): never {
+  throw new TypeError(`unhandled command ${String(value)}`);
+}
+
+function usage(err: UsageError, printer: Printer): number {
+  printer.line(`ssh-docker${err.command === undefined ? '' : ` ${err.command}`}: ${err.message}`);
+  printer.line(`Run 'ssh-docker ${err.command === undefined ? '' : `${err.command} `}--help' for usage.`);
+  return EXIT_USAGE;
+}
+
+/**
+ * Runs the `ssh-docker` command line and resolves with its exit code; never calls `process.exit`
+ * (except on a second Ctrl-C while `proxy` drains). Every line it writes is redacted with the
+ * secrets it read from stdin.
+ *
+ * @example
+ * ```ts
+ * import { main } from '@ssh-docker/cli';
+ *
+ * const code = await main(['check', 'ssh://deploy@build-1', '-o', 'StrictHostKeyChecking=accept-new'], {
+ *   stdout: process.stdout,
+ *   stderr: process.stderr,
+ *   stdin: process.stdin,
+ *   env: process.env,
+ * });
+ * process.exitCode = code;
+ * ```
+ */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const secrets: Secret[] = [];
+  const out = new Printer(io.stdout, secrets);
+  const err = new Printer(io.stderr, secrets);
+  const env = io.env;
+  const homeDir = env['HOME'] ?? homedir();
+  const cwd = io.cwd ?? process.cwd();
+  let stdinSecrets: StdinSecrets = {};
+  let command: CommandLine;
+  try {
+    command = parseCommandLine(argv, { homeDir, cwd, env });
+  } catch (e) {
+    if (e instanceof UsageError) return usage(e, err);
+    throw e;
+  }
+  let ownSignal: { signal: AbortSignal; dispose(): void } | undefined;
+  try {
+    switch (command.kind) {
+      case 'help':
+        out.write(helpText(command.command));
+        return 0;
+      case 'version':
+        out.line(`ssh-docker ${VERSION}`);
+        return 0;
+      case 'demo':
+        return await demo({ out, err, env, homeDir, cwd, signal: io.signal ?? new AbortController().signal, secrets: {} });
+      case 'check':
+      case 'proxy': {
+        stdinSecrets = await readStdinSecrets(io.stdin, { password: command.passwordStdin, passphrase: command.passphraseStdin });
+        if (stdinSecrets.password !== undefined) secrets.push(stdinSecrets.password);
+        if (stdinSecrets.passphrase !== undefined) secrets.push(stdinSecrets.passphrase);
+        for (const warning of command.warnings) err.line(`note: ${warning}`);
+        if (command.kind === 'proxy' && io.signal === undefined) ownSignal = processSignal();
+        const context: CommandContext = { out, err, env, homeDir, cwd, signal: io.signal ?? ownSignal?.signal ?? new AbortController().signal, secrets: stdinSecrets };
+        return command.kind === 'check' ? await check(command, context) : await proxy(command, context);
+      }
+      default:
+        return assertNever(command);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) return usage(e, err);
+    err.write(renderError(e));
+    const code = errorCode(e);
+    // A target or option the transport refused is a command-line mistake too.
+    return code.startsWith('ERR_SSH_URL_') || code === 'ERR_INVALID_ARG' || code === 'ERR_STDIN' ? EXIT_USAGE : EXIT_FAILURE;
+  } finally {
+    ownSignal?.dispose();
+    // The CLI kept the secrets for redaction and reconnects; nothing needs them now.
+    for (const secret of secrets) secret.clear();
+  }
+}
