@@ -182,6 +182,12 @@ export async function serveDockerSocket(connect: () => Promise<Duplex>, options:
     throw err;
   }
   debug('proxy listening');
+  // After listen, an error here is an accept failure (EMFILE and the like): the client that
+  // could not be accepted is gone, the server goes on. Never let it crash the process.
+  server.on('error', (err: Error) => {
+    debug('proxy accept failed', { code: codeOf(err) });
+    channels.proxy.publish({ event: 'error', active: active.size, code: codeOf(err) });
+  });
 
   let closing: Promise<void> | undefined;
   const close = (closeOptions: CloseOptions = {}): Promise<void> => {
