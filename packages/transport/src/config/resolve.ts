@@ -4,11 +4,11 @@
  * HostName substitution and the expansions `ssh -G` shows). `ssh -G -F file host` is the oracle
  * the tests compare with.
  */
-import { isIP } from 'node:net';
 import { hostname as osHostname, homedir, userInfo } from 'node:os';
 import { parseSshUrl } from '@ssh-docker/url';
 import { TransportError } from '../errors.js';
 import { assembleHostKeyAlgorithms, validKeyAlgorithmList } from './algorithms.js';
+import { finalHostname, parseAlias } from './hostname.js';
 import { formatForward, forwardEquals, isDynamic, parseForward } from './forward.js';
 import type { Forward } from './forward.js';
 import { globPaths, MAX_CONFIG_BYTES, readConfig } from './include.js';
@@ -18,6 +18,7 @@ import { formatJump, parseJump } from './jump.js';
 import type { JumpSpec } from './jump.js';
 import { DEFAULT_MATCH_EXEC_TIMEOUT_MS, matchCfgLine, MatchError, shellMatchExec } from './match.js';
 import type { MatchExec } from './match.js';
+import { overrideLines } from './overrides.js';
 import { matchPattern, matchPatternList } from './patterns.js';
 import { connectionHash, expand, ExpandError, isValidEnvName, tildeExpand } from './tokens.js';
 import { a2port, ADDRESS_FAMILY, CANONICALIZE_HOSTNAME, COMPRESSION, convtime, FLAG, multistate, parseNonNegativeInt, STRICT_HOSTKEY } from './values.js';
@@ -608,139 +609,6 @@ class Resolver {
     }
     if (a.startsWith('$') && !a.startsWith('${') && !isValidEnvName(a.slice(1))) fail(origin, `${keyword}: invalid environment name`);
   }
-}
-
-/** `[user@]host`: no option-like or whitespace/control characters (the name may reach `ssh` argv). */
-function parseAlias(input: string): { host: string; user?: string } {
-  // eslint-disable-next-line no-control-regex
-  if (input === '' || /[\s\u0000-\u001f\u007f]/.test(input)) {
-    throw new TransportError('ERR_SSH_CONFIG', 'ssh target must be a non-empty [user@]host without whitespace or control characters');
-  }
-  const at = input.lastIndexOf('@');
-  const user = at === -1 ? undefined : input.slice(0, at);
-  const host = at === -1 ? input : input.slice(at + 1);
-  if (host === '' || user === '') throw new TransportError('ERR_SSH_CONFIG', 'ssh target has an empty user or host');
-  if (host.startsWith('-') || user?.startsWith('-') === true) {
-    throw new TransportError('ERR_SSH_CONFIG', 'ssh target must not start with "-" (it would be read as an ssh option)');
-  }
-  return user === undefined ? { host } : { host, user };
-}
-
-/** inet_aton() forms glibc's getaddrinfo(AI_NUMERICHOST) accepts: `a`, `a.b`, `a.b.c`, `a.b.c.d`, hex/octal parts. */
-function inetAton(s: string): string | null {
-  const parts = s.split('.');
-  if (parts.length > 4) return null;
-  const nums: number[] = [];
-  for (const p of parts) {
-    let n: number;
-    if (/^0[xX][0-9a-fA-F]*$/.test(p)) n = p.length === 2 ? 0 : parseInt(p.slice(2), 16);
-    else if (/^0[0-7]*$/.test(p)) n = parseInt(p, 8);
-    else if (/^[1-9][0-9]*$/.test(p)) n = parseInt(p, 10);
-    else return null;
-    nums.push(n);
-  }
-  const limits = [[0xffffffff], [0xff, 0xffffff], [0xff, 0xff, 0xffff], [0xff, 0xff, 0xff, 0xff]][nums.length - 1] ?? [];
-  if (nums.some((n, i) => n > (limits[i] ?? 0))) return null;
-  let value = 0;
-  const shifts = nums.length === 1 ? [0] : nums.length === 2 ? [24, 0] : nums.length === 3 ? [24, 16, 0] : [24, 16, 8, 0];
-  nums.forEach((n, i) => (value += n * 2 ** (shifts[i] ?? 0)));
-  return [24, 16, 8, 0].map((sh) => Math.floor(value / 2 ** sh) % 256).join('.');
-}
-
-/** glibc inet_ntop() of an IPv6 address (RFC 5952 compression; dotted tail for v4-mapped/compatible). */
-function canonicalIpv6(s: string): string | null {
-  let compressed: string;
-  try {
-    compressed = new URL(`http://[${s}]/`).hostname.slice(1, -1);
-  } catch {
-    return null;
-  }
-  const m = /^::(ffff:)?([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(compressed);
-  if (m !== null) {
-    const hi = parseInt(m[2] ?? '0', 16);
-    const lo = parseInt(m[3] ?? '0', 16);
-    // inet_ntop prints ::ffff:a.b.c.d, and ::a.b.c.d when the first six words are zero (not ::1-style).
-    if (m[1] !== undefined || hi !== 0) return `::${m[1] ?? ''}${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
-  }
-  return compressed;
-}
-
-/**
- * ssh.c resolve_canonicalize()/resolve_addr(): a numeric address is rewritten to its canonical
- * form (when that differs other than in case) and not lower-cased; any other name is lower-cased
- * unless it looks like an address.
- * No DNS lookup happens: CanonicalizeHostname/CanonicalDomains are not applied (documented).
- */
-function finalHostname(host: string, addressFamily: string | undefined): string {
-  const family = addressFamily ?? 'any';
-  let canonical: string | null = null;
-  if (family !== 'inet6') canonical = inetAton(host);
-  if (canonical === null && family !== 'inet' && isIP(host) === 6 && !host.includes('%')) canonical = canonicalIpv6(host);
-  if (canonical === null) {
-    // ssh.c is_addr_fast(): something that looks like an address (a `%` or `:`, or only digits
-    // and dots) but did not parse as one is left alone; any other name is lower-cased.
-    if (host.includes('%') || host.includes(':') || /^[0-9.]*$/.test(host)) return host;
-    return asciiLower(host);
-  }
-  return asciiLower(canonical) === asciiLower(host) ? host : canonical;
-}
-
-/** Overrides given as one quoted string argument. */
-const STRING_OVERRIDES: ReadonlySet<string> = new Set(['hostname', 'user', 'hostkeyalias', 'identityagent', 'preferredauthentications', 'hostkeyalgorithms', 'stricthostkeychecking', 'addressfamily']);
-
-function overrideLines(o: SshConfigOverrides): string[] {
-  const lines: string[] = [];
-  const quote = (v: string): string => `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
-  const check = (key: string, v: string): string => {
-    // eslint-disable-next-line no-control-regex
-    if (/[\u0000-\u001f\u007f]/.test(v)) throw new TypeError(`overrides.${key} must not contain control characters`);
-    return v;
-  };
-  const yesNo = (b: boolean): string => (b ? 'yes' : 'no');
-  for (const [key, value] of Object.entries(o) as [string, unknown][]) {
-    if (value === undefined) continue;
-    switch (key) {
-      case 'identityfile':
-      case 'certificatefile':
-        if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new TypeError(`overrides.${key} must be an array of strings`);
-        for (const v of value) lines.push(`${key} ${quote(check(key, v))}`);
-        break;
-      case 'userknownhostsfile':
-      case 'globalknownhostsfile':
-        if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === 'string')) throw new TypeError(`overrides.${key} must be a non-empty array of strings`);
-        lines.push(`${key} ${value.map((v) => quote(check(key, v))).join(' ')}`);
-        break;
-      case 'port':
-      case 'serveraliveinterval':
-      case 'serveralivecountmax':
-      case 'connecttimeout':
-        if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new TypeError(`overrides.${key} must be a non-negative integer`);
-        lines.push(`${key} ${value}`);
-        break;
-      case 'identitiesonly':
-      case 'batchmode':
-      case 'compression':
-        if (typeof value !== 'boolean') throw new TypeError(`overrides.${key} must be a boolean`);
-        lines.push(`${key} ${yesNo(value)}`);
-        break;
-      case 'forwardagent':
-        if (typeof value === 'boolean') lines.push(`${key} ${yesNo(value)}`);
-        else if (typeof value === 'string') lines.push(`${key} ${quote(check(key, value))}`);
-        else throw new TypeError('overrides.forwardagent must be a boolean or a path');
-        break;
-      case 'proxycommand':
-      case 'proxyjump':
-        // These two are read from the raw line by ssh: no quoting.
-        if (typeof value !== 'string' || value.trim() === '') throw new TypeError(`overrides.${key} must be a non-empty string`);
-        lines.push(`${key} ${check(key, value)}`);
-        break;
-      default:
-        if (typeof value !== 'string' || value === '') throw new TypeError(`overrides.${key} must be a non-empty string`);
-        if (!STRING_OVERRIDES.has(key)) throw new TypeError(`overrides.${key} is not a supported setting`);
-        lines.push(`${key} ${quote(check(key, value))}`);
-    }
-  }
-  return lines;
 }
 
 function checkOptions(options: ResolveSshTargetOptions): void {
