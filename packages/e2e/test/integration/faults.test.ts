@@ -76,7 +76,7 @@ describe('faults with real HTTP clients over the transport', () => {
     try {
       const container = await docker.createContainer({ Image: fixture.image, Cmd: ['sh', '-c', 'while true; do echo tick; sleep 0.1; done'], HostConfig: { NetworkMode: 'none' } });
       await container.start();
-      const logs = (await container.logs({ follow: true, stdout: true })) as NodeJS.ReadableStream;
+      const logs = (await container.logs({ follow: true, stdout: true }));
       const ours = await client.request({ path: `/containers/${container.id}/logs`, query: { follow: true, stdout: true } });
       await Promise.all([new Promise((resolve) => logs.once('data', resolve)), new Promise((resolve) => ours.body.once('data', resolve))]);
       const failed = Promise.all([firstError(logs), firstError(ours.body)]);
