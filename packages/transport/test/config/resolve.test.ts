@@ -50,6 +50,12 @@ describe('targets', () => {
     await expect(resolveSshTarget('ssh://ops@[2001:db8::1]:2200', base)).resolves.toMatchObject({ host: '2001:db8::1', hostname: '2001:db8::1', user: 'ops', port: 2200 });
   });
 
+  it('never uses the socket path of a legacy URL', async () => {
+    const r = await resolveSshTarget('ssh://box///var/run/docker.sock', base);
+    expect(r).toMatchObject({ host: 'box', hostname: 'box' });
+    expect(JSON.stringify(r)).not.toContain('docker.sock');
+  });
+
   it('passes a bad URL on as the URL package reports it', async () => {
     await expect(resolveSshTarget('ssh://box:0', base)).rejects.toMatchObject({ code: expect.stringMatching(/^ERR_SSH_URL_/) });
   });
@@ -172,6 +178,12 @@ describe('options', () => {
     await expect(resolveSshTarget('box', noFile)).rejects.toMatchObject(
       configError(`ssh config: config file ${path} bad owner or permissions (it must not be writable by group or others, nor owned by another user)`),
     );
+  });
+
+  it('reads an explicit config file whatever its permissions, as ssh -F does', async () => {
+    const path = home.write('explicit.config', 'Port 2216\n');
+    chmodSync(path, 0o666);
+    await expect(resolveSshTarget('box', { ...base, configFile: path })).resolves.toMatchObject({ port: 2216 });
   });
 
   it('refuses an included file that others can write', async () => {
