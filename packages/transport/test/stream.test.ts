@@ -154,3 +154,32 @@ describe('DockerStream', () => {
     stream.destroy();
   });
 });
+
+describe('DockerStream, when dial-stdio fails before answering', () => {
+  it('holds back the end of an empty stream until the exit status says it is an error', async () => {
+    const { channel, stream } = setup();
+    const events: string[] = [];
+    stream.on('end', () => events.push('end'));
+    const failed = new Promise<Error & { code?: string }>((resolve) => stream.once('error', resolve));
+    stream.resume();
+    channel.stderr.write('Cannot connect to the Docker daemon at unix:///run/docker.sock\n');
+    channel.push(null); // EOF first, as sshd sends it…
+    await new Promise((r) => setImmediate(r));
+    expect(events).toEqual([]);
+    channel.emit('exit', 1); // …then the exit status, then close.
+    channel.emit('close');
+    expect((await failed).code).toBe('ERR_DAEMON_UNREACHABLE');
+    expect(events).toEqual([]);
+  });
+
+  it('ends an empty stream normally when dial-stdio exits 0', async () => {
+    const { channel, stream } = setup();
+    const ended = new Promise((resolve) => stream.once('end', resolve));
+    stream.resume();
+    channel.push(null);
+    channel.emit('exit', 0);
+    channel.emit('close');
+    await ended;
+    expect(stream.readableEnded).toBe(true);
+  });
+});

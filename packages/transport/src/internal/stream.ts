@@ -70,6 +70,10 @@ export class DockerStream extends Duplex {
       if (!this.push(chunk)) channel.pause();
     });
     channel.on('end', () => {
+      // dial-stdio that ends before sending anything may have failed: sshd sends EOF before the exit
+      // status, so the end of an empty exec stream waits for `close`, where the exit status says
+      // whether it is an error (ERR_DAEMON_UNREACHABLE, …) or a plain end.
+      if (this.#kind === 'exec' && !this.#sawData) return;
       this.push(null);
     });
     if (this.#kind === 'exec') {
@@ -92,9 +96,10 @@ export class DockerStream extends Duplex {
         this.destroy(failure);
         return;
       }
-      // The remote end closed: end our readable side if it has not ended yet, and stop writing.
+      // The remote end closed: end the readable side if it has not ended yet, and the writable
+      // side too (later writes fail); the stream then closes by itself once 'end' was read.
       this.push(null);
-      if (!this.writableFinished) this.destroy();
+      if (!this.writableEnded) this.end();
     });
   }
 
