@@ -12,7 +12,7 @@ import type { DockerSshFixture } from '@ssh-docker/testkit';
 import { Secret } from '@ssh-docker/url';
 import { createDockerSshTransport } from '../../src/index.js';
 import type { DockerSshTransportOptions } from '../../src/index.js';
-import { httpOver } from './helpers.js';
+import { failure, httpOver } from './helpers.js';
 
 const run = promisify(execFile);
 let fixture: DockerSshFixture;
@@ -35,15 +35,6 @@ function options(extra: Partial<DockerSshTransportOptions>): DockerSshTransportO
 async function ping(transport: ReturnType<typeof createDockerSshTransport>): Promise<number> {
   const res = await httpOver(await transport.openStream(), '/_ping');
   return res.status;
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error & { code?: string }> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error & { code?: string };
-  }
-  throw new Error('expected a failure');
 }
 
 /** Random letters and digits as bytes, never as a JavaScript string: what the heap checks look for. */

@@ -6,7 +6,7 @@ import { startDockerSshFixture } from '@ssh-docker/testkit';
 import type { DockerSshFixture } from '@ssh-docker/testkit';
 import { createDockerSshTransport } from '../../src/index.js';
 import type { DockerSshTransportOptions } from '../../src/index.js';
-import { httpOver } from './helpers.js';
+import { failure, httpOver, waitFor } from './helpers.js';
 
 const run = promisify(execFile);
 let fixture: DockerSshFixture;
@@ -21,24 +21,6 @@ afterAll(async () => {
 
 function options(extra: Partial<DockerSshTransportOptions> = {}): DockerSshTransportOptions {
   return { url: fixture.url, configFile: false, identityFiles: [fixture.identityFile], knownHostsFiles: [fixture.knownHostsFile], agent: false, ...extra };
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error & { code?: string }> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error & { code?: string };
-  }
-  throw new Error('expected a failure');
-}
-
-async function waitFor(check: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return check();
 }
 
 describe('channels on shared connections', () => {

@@ -7,7 +7,7 @@ import { startDockerSshFixture } from '@ssh-docker/testkit';
 import type { DockerSshFixture, SecondSshd } from '@ssh-docker/testkit';
 import { createDockerSshTransport } from '../../src/index.js';
 import type { DockerSshTransportOptions } from '../../src/index.js';
-import { httpOver } from './helpers.js';
+import { failure, httpOver } from './helpers.js';
 
 let fixture: DockerSshFixture;
 let second: SecondSshd;
@@ -44,15 +44,6 @@ function toSecond(extra: Partial<DockerSshTransportOptions>): DockerSshTransport
     agent: false,
     ...extra,
   };
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error & { code?: string }> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error & { code?: string };
-  }
-  throw new Error('expected a failure');
 }
 
 describe('host keys against two real sshd with different keys', () => {

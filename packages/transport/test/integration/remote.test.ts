@@ -4,7 +4,7 @@ import { startDockerSshFixture } from '@ssh-docker/testkit';
 import type { DockerSshFixture } from '@ssh-docker/testkit';
 import { createDockerSshTransport } from '../../src/index.js';
 import type { DockerSshTransportOptions } from '../../src/index.js';
-import { httpOver } from './helpers.js';
+import { failure, httpOver, waitFor } from './helpers.js';
 
 let fixture: DockerSshFixture;
 
@@ -31,15 +31,6 @@ function options(extra: Partial<DockerSshTransportOptions> = {}): DockerSshTrans
     agent: false,
     ...extra,
   };
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error & { code?: string }> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error & { code?: string };
-  }
-  throw new Error('expected a failure');
 }
 
 /** The environment of every remote `docker system dial-stdio` process, from /proc (same machine, own netns). */
@@ -87,9 +78,7 @@ describe('remote side', () => {
       await Promise.all(streams.map((s) => httpOver(s, '/_ping', { keepAlive: true })));
       expect(await fixture.countRemote('docker system dial-stdio')).toBe(5);
       for (const stream of streams) stream.destroy();
-      const deadline = Date.now() + 5000;
-      while ((await fixture.countRemote('docker system dial-stdio')) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      expect(await fixture.countRemote('docker system dial-stdio')).toBe(0);
+      expect(await waitFor(async () => (await fixture.countRemote('docker system dial-stdio')) === 0, 5000)).toBe(true);
       expect(transport.stats().openStreams).toBe(0);
     } finally {
       await transport.close();
