@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startDockerSshFixture } from '@ssh-docker/testkit';
 import { ROWS } from './lib/catalog.mjs';
+import { oursRow } from './lib/rows.mjs';
 import { renderMarkdown, evaluateTargets } from './lib/report.mjs';
 import { childrenCpuMicros, median, now, percentile, selfCpuMicros, shuffle, withTimeout } from './lib/stats.mjs';
 
@@ -22,13 +23,14 @@ const config = quick
   ? {
       mode: 'quick',
       imageMiB: 16,
-      warmIterations: 200,
+      warmIterations: 100,
       slowEvery: 10, // CLI and dockerode-ssh rows: one sample every 10 iterations
-      coldSamples: 5,
+      coldSamples: 3,
       levels: [100],
       cliConcurrency: 10,
       bulkRounds: 1,
       rssDownloads: 4,
+      rssRows: ['ours'], // the target's row only: each RSS run is a process of its own
       opTimeoutMs: 60_000,
     }
   : {
@@ -41,6 +43,7 @@ const config = quick
       cliConcurrency: 20,
       bulkRounds: 3,
       rssDownloads: 4,
+      rssRows: ['floor', 'ours', 'cli-proxy', 'dockerode-ssh', 'bare-ssh2'], // cli-ssh: no Node process does its work
       opTimeoutMs: 300_000,
     };
 
@@ -172,8 +175,20 @@ try {
   }
 
   // 3. Concurrent requests (GET /_ping), all started at once; CLI rows run fewer processes.
+  // Also measured here, outside the six rows: our agent with maxSockets 9 (one connection's channels),
+  // to show what opening dial-stdio channels costs a burst of short requests.
+  const tuned = oursRow(fixture, { maxSockets: 9, id: 'ours-maxSockets-9', label: 'ssh-docker agent, maxSockets 9' });
+  const tunedRecord = { id: tuned.id, label: tuned.label, kind: tuned.kind, concurrencyNote: tuned.concurrencyNote };
+  const concurrencyRows = [...rows];
+  try {
+    await tuned.setup();
+    concurrencyRows.push({ row: tuned, record: tunedRecord });
+    results.extra = [tunedRecord];
+  } catch (err) {
+    tunedRecord.failed = String(err?.message ?? err);
+  }
   for (const level of config.levels) {
-    for (const { row, record } of shuffle([...rows])) {
+    for (const { row, record } of shuffle([...concurrencyRows])) {
       const n = row.kind === 'cli' ? Math.min(level, config.cliConcurrency) : level;
       log(`concurrency: ${row.id} × ${n}`);
       let errors = 0;
@@ -200,7 +215,7 @@ try {
       record.concurrency[level] = { requests: n, errors, ms, firstError };
       // Let sshd's MaxStartups window and dockerd settle before the next row.
       await new Promise((resolve) => setTimeout(resolve, 500));
-      if (row.id === 'ours') record.concurrency[level].transport = row.stats();
+      if (row.stats !== undefined) record.concurrency[level].transport = row.stats();
     }
   }
 
@@ -248,7 +263,7 @@ try {
 
   // 5. RSS growth while streaming rssDownloads × the image, each in-process row in a fresh process.
   for (const { row, record } of rows) {
-    if (row.id === 'cli-ssh') continue; // the work is in docker/ssh children, not in a Node process
+    if (!config.rssRows.includes(row.id)) continue;
     log(`rss: ${row.id}, ${config.rssDownloads} × ${(tarBytes / MiB).toFixed(0)} MiB`);
     try {
       const { stdout } = await run(
@@ -270,7 +285,26 @@ try {
     }
   }
 
-  for (const { row } of rows) await row.close();
+  // The same for our row with V8's young generation capped, to tell V8's own growth from ours.
+  if (rows.some(({ row }) => row.id === 'ours') && !quick) {
+    const flag = '--max-semi-space-size=1';
+    log(`rss: ours with ${flag}`);
+    const record = { id: 'ours', label: `ssh-docker agent, node ${flag}`, flags: [flag] };
+    try {
+      const { stdout } = await run(
+        process.execPath,
+        ['--expose-gc', flag, join(here, 'lib', 'rss-child.mjs'), 'ours', JSON.stringify(fixtureInfo), IMAGE, String(config.rssDownloads)],
+        { timeout: config.opTimeoutMs * 2, maxBuffer: 1024 * 1024 },
+      );
+      const r = JSON.parse(stdout.trim().split('\n').pop());
+      record.rss = { growthMiB: r.growth / MiB, laterGrowthMiB: r.laterGrowth / MiB, streamedMiB: r.bytes / MiB, seconds: r.ms / 1000 };
+    } catch (err) {
+      record.rss = { error: String(err?.message ?? err).split('\n')[0] };
+    }
+    results.rssExtra = [record];
+  }
+
+  for (const { row } of concurrencyRows) await row.close();
 } catch (err) {
   crashed = true;
   console.error(err);

@@ -105,6 +105,19 @@ export function renderMarkdown(results) {
         `${cell(Number.isFinite(r.uploadMiBs) ? r.uploadMiBs.toFixed(0) : '—', ratio(r.uploadMiBs, floor?.uploadMiBs))} | ${rss} |`,
     );
   });
+  for (const r of results.extra ?? []) {
+    const cells = levels.map((l) => concurrencyCell(r, l, floor)).join(' | ');
+    lines.push(`| — | ${r.label} (concurrency only) | ${cells} | | | |`);
+  }
+  lines.push('');
+  for (const r of results.rssExtra ?? []) {
+    if (r.rss?.growthMiB !== undefined) {
+      lines.push(
+        '',
+        `RSS of row 2 again with \`${r.flags.join(' ')}\` (V8's young generation capped): ${r.rss.growthMiB.toFixed(1)} MiB growth (${r.rss.laterGrowthMiB.toFixed(1)} after the 1st), ${(r.rss.streamedMiB / r.rss.seconds).toFixed(0)} MiB/s.`,
+      );
+    }
+  }
   lines.push('');
   lines.push('## Targets', '');
   lines.push('| Target | Goal | Result | Met |', '|---|---|---|---|');
@@ -127,7 +140,7 @@ export function renderMarkdown(results) {
         .join('; ') +
       '.',
     `- **Bulk**: \`GET /images/get?names=bench/big\` (a ${c.imageMiB} MiB random layer; SHA-256 checked against the floor's bytes) and \`POST /images/load\` of the same tarball (\`docker save\` / \`docker load -i\` for CLI rows), ${c.bulkRounds} round(s), median MiB/s. Uploads are bound by dockerd's own load speed as much as by the path.`,
-    `- **RSS growth**: each row in a fresh \`node --expose-gc\` process: set up, one ping, GC, then ${c.rssDownloads} downloads (${streamed?.toFixed(0) ?? '?'} MiB) with bytes counted and dropped; peak RSS (sampled every 10 ms) minus the baseline; in brackets, the growth after the first download (what a leak would show: the first one also pays for V8's young generation and stream buffers reaching their working size). Row 3 measures the proxy process (the CLI's output goes to a pipe that is drained); row 5 has no Node process doing the work (n/a).`,
+    `- **RSS growth**: each row in a fresh \`node --expose-gc\` process: set up, one ping, GC, then ${c.rssDownloads} downloads (${streamed?.toFixed(0) ?? '?'} MiB) with bytes counted and dropped; peak RSS (sampled every 10 ms) minus the baseline; in brackets, the growth after the first download (what a leak would show: the first one also pays for V8's young generation and stream buffers reaching their working size). Rows measured: ${c.rssRows.join(', ')} (others n/a). Row 3 measures the proxy process (the CLI's output goes to a pipe that is drained); row 5 has no Node process doing the work.`,
     `- **CPU per request**: \`process.cpuUsage()\` around each warm request, summed over the warm phase; CLI rows add the children's CPU from /proc/self/stat (cutime + cstime, 10 ms ticks; ssh under the CLI included). Server-side CPU (sshd, dial-stdio, dockerd) is not counted for any row.`,
   );
   const problems = rows.flatMap((r) => {

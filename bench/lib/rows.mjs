@@ -130,23 +130,26 @@ export function floorRow(fixture) {
 }
 
 /** 2. The ssh-docker agent: one SSH connection (or a few), a dial-stdio channel per HTTP connection. */
-export function oursRow(fixture) {
+export function oursRow(fixture, { maxSockets, id = 'ours', label = 'ssh-docker agent (warm, pooled)' } = {}) {
   let transport;
   let agent;
   const req = (options) => nodeRequest(agent, options);
   return {
-    id: 'ours',
-    label: 'ssh-docker agent (warm, pooled)',
+    id,
+    label,
     kind: 'in-process',
     async setup() {
       transport = createDockerSshTransport(transportOptions(fixture));
-      agent = createDockerAgent(() => transport.openStream());
+      agent = createDockerAgent(() => transport.openStream(), { maxSockets });
       await req({ path: PING });
     },
     ping: () => req({ path: PING }),
     containers: () => req({ path: CONTAINERS }),
     request: () => req({ path: PING }),
-    concurrencyNote: 'createDockerAgent defaults (maxSockets 64) over the transport defaults (4 connections × 9 channels)',
+    concurrencyNote:
+      maxSockets === undefined
+        ? 'createDockerAgent defaults (maxSockets 64) over the transport defaults (4 connections × 9 channels)'
+        : `createDockerAgent maxSockets ${maxSockets} over the transport defaults`,
     async cold() {
       const started = now();
       const t = createDockerSshTransport(transportOptions(fixture));
