@@ -68,7 +68,7 @@ function wantsHelp(args: readonly string[]): boolean {
 function usageFrom(err: unknown, command: CommandName): UsageError {
   const code = (err as { code?: unknown }).code;
   const message = err instanceof Error ? err.message : '';
-  const name = /'(-{1,2}[A-Za-z0-9][A-Za-z0-9-]{0,40})[=' ]/.exec(message)?.[1];
+  const name = /'(-{1,2}[A-Za-z0-9][A-Za-z0-9-]{0,40})[=' ,]/.exec(message)?.[1];
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
     if (name !== undefined && /^--?pass(word|phrase)?$/.test(name)) {
       return new UsageError(`${name} is not an option: a password is read only from stdin, with --password-stdin (a passphrase with --passphrase-stdin)`, command);

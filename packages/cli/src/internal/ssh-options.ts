@@ -75,6 +75,11 @@ function user(label: string, value: string, command: CommandName): string {
   return value;
 }
 
+/** Whitespace-separated words, a double-quoted one kept whole (ssh_config(5) quoting). */
+function words(value: string): string[] {
+  return [...value.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? '').filter((w) => w !== '');
+}
+
 function yesNo(value: string): string {
   return value.toLowerCase();
 }
@@ -142,12 +147,13 @@ export class SshOptionCollector {
   }
 
   /** `-o Key=Value` or `-o "Key Value"`, as ssh(1) takes them. */
-  #option(raw: string): void {
+  #option(text: string): void {
     const { command } = this.#context;
-    const match = /^\s*([A-Za-z]{1,40})\s*(?:=\s*|\s+)(.*)$/su.exec(raw);
+    const match = /^\s*([A-Za-z]{1,40})\s*(?:=\s*|\s+)(.*)$/su.exec(text);
     if (match === null) {
       // Do not echo: a mistyped -o may hold anything, even a secret.
-      if (/^\s*[A-Za-z]{1,40}\s*$/.test(raw)) throw new UsageError(`-o ${raw.trim()} needs a value: -o ${raw.trim()}=VALUE`, command);
+      const alone = O_KEYS.get(text.trim().toLowerCase());
+      if (alone !== undefined) throw new UsageError(`-o ${alone} needs a value: -o ${alone}=VALUE`, command);
       throw new UsageError('-o takes Key=Value, such as -o StrictHostKeyChecking=accept-new', command);
     }
     const [, rawKey = '', rawValue = ''] = match;
@@ -155,8 +161,8 @@ export class SshOptionCollector {
     if (key === undefined) {
       throw new UsageError(`-o ${rawKey} is not supported; the supported keys are ${SUPPORTED_O_KEYS.join(', ')}`, command);
     }
-    let value = rawValue.trim();
-    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    const raw = rawValue.trim();
+    const value = raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"') ? raw.slice(1, -1) : raw;
     if (value === '') throw new UsageError(`-o ${key} needs a value`, command);
     const label = `-o ${key}`;
     switch (key) {
@@ -173,7 +179,7 @@ export class SshOptionCollector {
       }
       case 'UserKnownHostsFile': {
         // ssh_config(5): several files separated by whitespace; `none` for no file.
-        const files = value.split(/\s+/).filter((f) => f !== '');
+        const files = words(raw);
         this.#once('knownHostsFiles', files.length === 1 && files[0]?.toLowerCase() === 'none' ? [] : files.map((f) => expandPath(f, this.#context)));
         return;
       }

@@ -1,0 +1,76 @@
+import { test } from '@fast-check/vitest';
+import { PassThrough } from 'node:stream';
+import { describe, expect } from 'vitest';
+import { arbitraries, expectNoSecretLeak } from '@ssh-docker/testkit';
+import { Readable } from 'node:stream';
+import { readStdinSecrets } from '../src/internal/stdin.js';
+import type { Secret } from '@ssh-docker/url';
+import { errorCode, formatMs, Printer, renderError, unwrapConnectError } from '../src/internal/output.js';
+
+const runs = { numRuns: Number(process.env['FC_NUM_RUNS'] ?? 1000) };
+
+function printed(secrets: readonly Secret[], write: (p: Printer) => void): string {
+  const stream = new PassThrough();
+  let text = '';
+  stream.on('data', (c: Buffer) => (text += c.toString('utf8')));
+  write(new Printer(stream, secrets));
+  return text;
+}
+
+describe('renderError', () => {
+  test('prints the code, the message and the fix', () => {
+    const err = Object.assign(new Error('authentication failed for deploy@build-1:22 (tried: key ~/.ssh/id_ed25519)'), { code: 'ERR_AUTH_FAILED' });
+    expect(renderError(err)).toBe(
+      '✗ ERR_AUTH_FAILED: authentication failed for deploy@build-1:22 (tried: key ~/.ssh/id_ed25519)\n' +
+        '  fix: check the user (-l or user@), the key (-i) and ~/.ssh/authorized_keys on the host, or load the key into ssh-agent\n',
+    );
+  });
+
+  test('adds the cause when it says more than the message', () => {
+    const err = new Error('the daemon did not answer', { cause: new Error('socket hang up') });
+    expect(renderError(Object.assign(err, { code: 'ERR_DAEMON_UNREACHABLE' }))).toBe(
+      '✗ ERR_DAEMON_UNREACHABLE: the daemon did not answer\n  cause: socket hang up\n  fix: start dockerd on the host (systemctl start docker) and add the user to the docker group\n',
+    );
+  });
+
+  test('caller mistakes are ERR_INVALID_ARG, anything else without a code ERR_UNEXPECTED', () => {
+    expect(errorCode(new TypeError('x'))).toBe('ERR_INVALID_ARG');
+    expect(errorCode(new RangeError('x'))).toBe('ERR_INVALID_ARG');
+    expect(errorCode(new Error('x'))).toBe('ERR_UNEXPECTED');
+    expect(errorCode(Object.assign(new Error('x'), { code: 'ECONNRESET' }))).toBe('ERR_UNEXPECTED');
+  });
+
+  test('an HTTP connect error is shown as the transport error inside it', () => {
+    const cause = Object.assign(new Error('host key changed'), { code: 'ERR_HOST_KEY_CHANGED' });
+    const wrapped = Object.assign(new Error('the connector failed', { cause }), { code: 'ERR_HTTP_CONNECT' });
+    expect(unwrapConnectError(wrapped)).toBe(cause);
+    const timeout = Object.assign(new Error('timed out'), { code: 'ERR_HTTP_TIMEOUT' });
+    expect(unwrapConnectError(timeout)).toBe(timeout);
+  });
+
+  test.prop([arbitraries.secret().map((s) => Buffer.from(s).toString()).filter((s) => !s.endsWith('\n'))], runs)('no secret read from stdin shows in a rendered error, whatever encoding the message used', async (password) => {
+    const bytes = Buffer.from(password);
+    const { password: secret } = await readStdinSecrets(Readable.from([Buffer.from(bytes)]), { password: true, passphrase: false });
+    const message = `raw ${password} url ssh://u:${encodeURIComponent(password)}@h b64 ${bytes.toString('base64')} json ${JSON.stringify(password)}`;
+    const err = Object.assign(new Error(message, { cause: new Error(`cause ${password}`) }), { code: 'ERR_AUTH_FAILED' });
+    const text = printed(secret === undefined ? [] : [secret], (p) => {
+      p.write(renderError(err));
+      p.line(`user ${password}`);
+      p.line(`again ${password}`);
+    });
+    expectNoSecretLeak(password, [text]);
+    expect(text).toContain('ERR_AUTH_FAILED');
+  });
+});
+
+describe('Printer', () => {
+  test('masks URL passwords even without a known secret', () => {
+    expect(printed([], (p) => p.line('ssh://me:hunter2@host'))).toBe('ssh://me:[redacted]@host\n');
+  });
+});
+
+describe('formatMs', () => {
+  test('shows fractions below 10 ms, whole ms below 10 s, seconds above', () => {
+    expect([0.1234, 3.21, 42.4, 9999, 12_345].map(formatMs)).toEqual(['0.12 ms', '3.2 ms', '42 ms', '9999 ms', '12.3 s']);
+  });
+});
