@@ -104,4 +104,26 @@ describe('ssh-docker proxy, as a child process, with the real docker CLI', () =>
       proxy.child.kill('SIGKILL');
     }
   });
+
+  test('while it runs, a connection that cannot reach the host is reported on stderr with its code and fix', async () => {
+    const proxy = startBin(['proxy', fixture.url, ...keyOptions()], childEnv(scratch));
+    try {
+      const [, dockerHost = ''] = await waitForLine(proxy, EXPORT);
+      await fixture.killSshd();
+      try {
+        await expect(docker(dockerHost, 'ps')).rejects.toThrow();
+      } finally {
+        await fixture.restartSshd();
+      }
+      expect(proxy.stderr()).toContain(
+        '✗ a connection could not reach the daemon: ERR_CONNECTION_REFUSED\n  fix: start sshd on the host, or check the port (-p)\n',
+      );
+      // It keeps serving: the next command reconnects.
+      expect(await docker(dockerHost, 'ps', '--format', '{{.ID}}')).toBe('');
+      proxy.child.kill('SIGINT');
+      expect(await proxy.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      proxy.child.kill('SIGKILL');
+    }
+  });
 });

@@ -124,14 +124,19 @@ async function streamLogs(body: Readable, step: Step): Promise<number> {
 }
 
 /** Runs the docker CLI against `dockerHost`, its output shown line by line under the step. */
-function dockerCli(args: readonly string[], dockerHost: string, env: Readonly<Record<string, string | undefined>>, step: Step): Promise<void> {
+function dockerCli(args: readonly string[], dockerHost: string, env: Readonly<Record<string, string | undefined>>, step: Step): Promise<string[]> {
   const childEnv: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) if (value !== undefined && !DOCKER_ENV.includes(key)) childEnv[key] = value;
   return new Promise((resolve, reject) => {
     // Arguments are constant or come from the fixture (its image name) and our proxy (its path).
     const child = spawn('docker', ['-H', dockerHost, ...args], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     const timer = setTimeout(() => child.kill('SIGKILL'), DOCKER_CLI_TIMEOUT_MS);
-    const output = Promise.all([eachLine(child.stdout, (l) => { step.log(l); }), eachLine(child.stderr, (l) => { step.log(l); })]);
+    const lines: string[] = [];
+    const show = (line: string): void => {
+      lines.push(line);
+      step.log(line);
+    };
+    const output = Promise.all([eachLine(child.stdout, show), eachLine(child.stderr, show)]);
     child.once('error', (err) => {
       clearTimeout(timer);
       reject(err);
@@ -140,7 +145,7 @@ function dockerCli(args: readonly string[], dockerHost: string, env: Readonly<Re
       clearTimeout(timer);
       output.then(
         () => {
-          if (code === 0) resolve();
+          if (code === 0) resolve(lines);
           else reject(new DemoError('ERR_DOCKER_CLI', `docker ${args[0] ?? ''} ${signal === null ? `exited with ${String(code)}` : `was killed by ${signal}`}`, 'see the docker CLI output above'));
         },
         reject,
@@ -326,8 +331,8 @@ export async function demo(context: CommandContext): Promise<number> {
       return { value: undefined, detail: `docker -H ${sv.dockerHost} run --rm ${fx.image} echo …` };
     });
     await progress.step('docker ps through the proxy', async (step) => {
-      await dockerCli(['ps', '--all'], sv.dockerHost, context.env, step);
-      return { value: undefined, detail: 'no container left behind' };
+      const rows = (await dockerCli(['ps', '--all'], sv.dockerHost, context.env, step)).length - 1;
+      return { value: undefined, detail: rows === 0 ? 'no container left behind' : `${rows} container${rows === 1 ? '' : 's'} listed` };
     });
   } catch (e) {
     failed = true;
