@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startDockerSshFixture } from '@ssh-docker/testkit';
+import { expectNoSecretLeak, startDockerSshFixture } from '@ssh-docker/testkit';
 import type { DockerSshFixture, SecondSshd } from '@ssh-docker/testkit';
 import { run } from '../helpers/run.js';
 
@@ -182,4 +182,17 @@ describe('ssh-docker check against a real sshd and dockerd', () => {
     // Now known: strict passes too.
     expect((await run(['check', target, ...keyOptions(file)], { env: env() })).code).toBe(0);
   });
+
+  test.each(['wrong-password', 'p@ss:w/rd#?% with spaces', 'пароль🔑"\\\'$(id)'])(
+    'a wrong password on stdin (%#) fails at "auth" with ERR_AUTH_FAILED and is in no output',
+    async (password) => {
+      const result = await run(['check', fixture.url, '-F', 'none', '-o', 'IdentityAgent=none', '-o', `UserKnownHostsFile=${fixture.knownHostsFile}`, '-l', fixture.passwordUser, '--password-stdin'], {
+        env: env(),
+        stdin: `${password}\n`,
+      });
+      expect(result.code).toBe(1);
+      expect(failedStep(result.stdout)).toMatchObject({ name: 'auth', code: 'ERR_AUTH_FAILED' });
+      expectNoSecretLeak(password, [result.stdout, result.stderr]);
+    },
+  );
 });

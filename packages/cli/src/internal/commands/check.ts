@@ -41,8 +41,11 @@ export function renderReport(target: string, report: CheckReport): string {
 export async function check(args: ConnectArgs, context: CommandContext): Promise<number> {
   const transport = createDockerSshTransport(transportOptions(args, context.secrets, context.env, context.homeDir));
   try {
+    // The header now, so a slow step (a 10 s connect timeout) does not look like a hang.
+    const header = `Checking ${args.target}\n`;
+    context.out.write(header);
     const report = await transport.check();
-    context.out.write(renderReport(args.target, report));
+    context.out.write(renderReport(args.target, report).slice(header.length));
     return report.ok ? 0 : 1;
   } finally {
     await transport.close({ timeoutMs: 1000 });
