@@ -20,6 +20,7 @@ const REQUESTS = Math.max(200, Math.round(20_000 * SCALE));
 const RESTARTS = 10;
 const RESTART_EVERY = Math.floor(REQUESTS / RESTARTS);
 const CONCURRENCY = 16;
+const ERROR_PAUSE_MS = 250;
 /** A request not settled this long after it started counts as lost. */
 const LOST_AFTER_MS = 60_000;
 const TRANSFER_MIB = Math.max(1, Math.round(256 * SCALE));
@@ -99,6 +100,8 @@ describe('soak', () => {
         else {
           const { code, causeCode } = result.error as { code?: string; causeCode?: string };
           note(typeof code === 'string' && OUR_CODES.test(code) ? `${code}${causeCode === undefined ? '' : `/${causeCode}`}` : `foreign: ${String(result.error)}`);
+          // As a client would: pause after a failure rather than spend requests on a server that is down.
+          await new Promise((r) => setTimeout(r, ERROR_PAUSE_MS));
         }
         if (settled % RESTART_EVERY === 0 && restarts < RESTARTS) {
           restarts += 1;
