@@ -143,6 +143,15 @@ describe('channels on shared connections', () => {
     expect(await waitFor(async () => (await fixture.countRemote('docker system dial-stdio')) === 0, 5000)).toBe(true);
   });
 
+  it('closes a stream nobody listens to for errors without an uncaught exception', async () => {
+    const transport = createDockerSshTransport(options());
+    const stream = await transport.openStream();
+    await transport.close({ timeoutMs: 50 });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(stream.destroyed).toBe(true);
+    expect(stream.listenerCount('error')).toBe(0);
+  });
+
   it('lets the process exit while the transport is idle (unref), without close()', async () => {
     const script = fileURLToPath(new URL('./idle-exit.mjs', import.meta.url));
     const started = Date.now();
