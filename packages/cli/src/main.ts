@@ -99,6 +99,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     throw e;
   }
   let ownSignal: { signal: AbortSignal; dispose(): void } | undefined;
+  // Keeps the process alive until the command is done: the transport unrefs its SSH socket when no
+  // channel is open, and check()'s `docker --version` exec holds no ref, so Node would exit in the
+  // middle of a check, with code 0 and half the report unprinted.
+  const keepAlive = setInterval(() => undefined, 60_000);
   try {
     switch (command.kind) {
       case 'help':
@@ -129,6 +133,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     // A target or option the transport refused is a command-line mistake too.
     return code.startsWith('ERR_SSH_URL_') || code === 'ERR_INVALID_ARG' || code === 'ERR_STDIN' ? EXIT_USAGE : EXIT_FAILURE;
   } finally {
+    clearInterval(keepAlive);
     ownSignal?.dispose();
     // The CLI kept the secrets for redaction and reconnects; nothing needs them now.
     for (const secret of secrets) secret.clear();

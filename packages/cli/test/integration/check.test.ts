@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { expectNoSecretLeak, startDockerSshFixture } from '@ssh-docker/testkit';
 import type { DockerSshFixture, SecondSshd } from '@ssh-docker/testkit';
+import { childEnv, startBin } from '../helpers/bin.js';
 import { run } from '../helpers/run.js';
 
 let fixture: DockerSshFixture;
@@ -195,4 +196,17 @@ describe('ssh-docker check against a real sshd and dockerd', () => {
       expectNoSecretLeak(password, [result.stdout, result.stderr]);
     },
   );
+
+  // Regression: the transport unrefs its socket between channels, and Node exited in the middle of
+  // the check with code 0 and only the header printed. In-process runs cannot see it.
+  test('as a child process it prints the whole report before it exits, 0 on success and 1 on failure', async () => {
+    const ok = startBin(['check', fixture.url, ...keyOptions()], childEnv(scratch));
+    expect(await ok.exited).toEqual({ code: 0, signal: null });
+    expect(marks(ok.stdout())).toEqual(['✓ resolve', '✓ tcp', '✓ host key', '✓ auth', '✓ docker CLI', '✓ daemon ping', '✓ API version', '✓ round trip']);
+    expect(ok.stdout().split('\n').at(-2)).toBe(`All 8 steps passed: Docker clients can use ${fixture.url} over SSH.`);
+
+    const failed = startBin(['check', fixture.url, ...keyOptions(), '-l', 'nobody'], childEnv(scratch));
+    expect(await failed.exited).toEqual({ code: 1, signal: null });
+    expect(failed.stdout().split('\n').at(-2)).toBe('Check failed at step "auth" (ERR_AUTH_FAILED).');
+  });
 });

@@ -9,8 +9,11 @@ import type { CommandContext } from '../context.js';
 import { errorCode, FIXES, formatMs, unwrapConnectError } from '../output.js';
 import type { Printer } from '../output.js';
 
-/** The container every client runs: three lines, 200 ms apart, so streaming shows. */
-const COMMAND = ['sh', '-c', 'for i in 1 2 3; do echo "line $i from $0"; sleep 0.2; done'];
+/**
+ * The container every client runs: three lines, 500 ms apart, the first after 500 ms, so that the
+ * logs request is in place before the first line and streaming shows.
+ */
+const COMMAND = ['sh', '-c', 'sleep 0.5; for i in 1 2 3; do echo "line $i from $0"; sleep 0.5; done'];
 /** Environment variables that would point the docker CLI elsewhere than our `-H`. */
 const DOCKER_ENV = ['DOCKER_HOST', 'DOCKER_CONTEXT', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH'];
 const DOCKER_CLI_TIMEOUT_MS = 60_000;
