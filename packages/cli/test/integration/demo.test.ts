@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { childEnv, startBin } from '../helpers/bin.js';
+import { childEnv, startBin, waitForLine } from '../helpers/bin.js';
 
 let scratch: string;
 
@@ -84,5 +84,14 @@ describe('ssh-docker demo, as a child process', () => {
     expect(lines.slice(failed + 2).filter((l) => /^[✓✗-] /.test(l)).map((l) => l.split(' — ')[0])).toEqual(['✓ Cleaned up']);
     expect(demo.stdout().trimEnd().split('\n').at(-1)).toMatch(/^Demo failed after [0-9.]+ (ms|s)\.$/);
     expect(existsSync(proxyDir(demo.stdout()))).toBe(false);
+  });
+
+  test('Ctrl-C in the middle ends it at once and leaves no proxy socket directory behind', async () => {
+    const demo = startBin(['demo'], childEnv(scratch));
+    await waitForLine(demo, /^✓ Local socket for the docker CLI/);
+    const dir = proxyDir(demo.stdout());
+    demo.child.kill('SIGINT');
+    expect(await demo.exited).toEqual({ code: null, signal: 'SIGINT' });
+    expect(existsSync(dir)).toBe(false);
   });
 });

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createDockerAgent, demux, DockerClient, serveDockerSocket } from '@ssh-docker/http';
 import type { DockerSocketServer } from '@ssh-docker/http';
@@ -219,6 +221,29 @@ async function withDockerode(connect: () => ReturnType<DockerSshTransport['openS
 
 type Fixture = Awaited<ReturnType<typeof Testkit.startDockerSshFixture>>;
 
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * On Ctrl-C the fixture cleans itself up synchronously and re-raises the signal; this does the same
+ * for the proxy's socket directory, which would otherwise stay in the temp dir. Only synchronous
+ * work is possible then. Returns the function that removes the handlers.
+ */
+function onInterrupt(cleanUpSync: () => void): () => void {
+  const handlers = SIGNALS.map((signal) => {
+    const handler = (): void => {
+      process.removeListener(signal, handler);
+      cleanUpSync();
+      // As if nobody had listened, unless someone else (the fixture) still handles it.
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    process.on(signal, handler);
+    return { signal, handler };
+  });
+  return () => {
+    for (const { signal, handler } of handlers) process.removeListener(signal, handler);
+  };
+}
+
 /**
  * `ssh-docker demo`: the testkit's throwaway host, and the library at work against it, each step
  * timed; everything is cleaned up, on failure too. Returns 0 when every step passed.
@@ -244,6 +269,10 @@ export async function demo(context: CommandContext): Promise<number> {
   let server: DockerSocketServer | undefined;
   let failed = false;
   out.line('ssh-docker demo: a real sshd and dockerd on this machine, reached the way a remote host is.');
+  const removeInterruptHandlers = onInterrupt(() => {
+    // serveDockerSocket's default directory: a fresh mkdtemp of ours.
+    if (server !== undefined) rmSync(dirname(server.path), { recursive: true, force: true });
+  });
   try {
     const fx = await progress.step('Started a throwaway remote host', async () => {
       const started = await testkit.startDockerSshFixture();
@@ -341,6 +370,7 @@ export async function demo(context: CommandContext): Promise<number> {
     failed = true;
     if (!(e instanceof StepFailed)) throw e;
   } finally {
+    removeInterruptHandlers();
     const cleanupStarted = Date.now();
     const problems: string[] = [];
     const attempt = async (what: string, fn: () => Promise<void> | void): Promise<void> => {
