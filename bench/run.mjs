@@ -41,7 +41,7 @@ const config = quick
       coldSamples: 20,
       levels: [100, 1000],
       cliConcurrency: 20,
-      bulkRounds: 3,
+      bulkRounds: 5,
       rssDownloads: 4,
       rssRows: ['floor', 'ours', 'cli-proxy', 'dockerode-ssh', 'bare-ssh2'], // cli-ssh: no Node process does its work
       opTimeoutMs: 300_000,
@@ -257,6 +257,8 @@ try {
     const b = bulk.get(row.id);
     record.downloadMiBs = median(b.down);
     record.uploadMiBs = median(b.up);
+    record.downloadRuns = b.down;
+    record.uploadRuns = b.up;
     record.bulkErrors = b.errors;
     record.bulkFirstError = b.firstError;
   }
@@ -279,6 +281,10 @@ try {
         laterGrowthMiB: r.laterGrowth / MiB,
         streamedMiB: r.bytes / MiB,
         seconds: r.ms / 1000,
+        // Growth of each part of RSS from the baseline to the peak sample, MiB.
+        growthBreakdownMiB: Object.fromEntries(
+          Object.keys(r.peakBreakdown).map((key) => [key, (r.peakBreakdown[key] - r.baselineBreakdown[key]) / MiB]),
+        ),
       };
     } catch (err) {
       record.rss = { error: String(err?.message ?? err).split('\n')[0] };

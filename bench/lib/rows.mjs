@@ -284,6 +284,10 @@ export function bareRow(fixture, { channels = 8 } = {}) {
     if (status >= 400) throw new Error(`HTTP ${status}`);
     return status;
   };
+  const warmChannel = async () => {
+    if (warm.closed) warm = await bareChannel(client);
+    return warm;
+  };
   const onFresh = async (work) => {
     const channel = await bareChannel(client);
     try {
@@ -301,11 +305,11 @@ export function bareRow(fixture, { channels = 8 } = {}) {
       warm = await bareChannel(client);
       const extra = [];
       for (let i = 1; i < channels; i += 1) extra.push(await bareChannel(client));
-      pool = new BarePool([warm, ...extra]);
+      pool = new BarePool(client, [warm, ...extra]);
       check(await warm.request({ path: PING }));
     },
-    ping: async () => check(await warm.request({ path: PING })),
-    containers: async () => check(await warm.request({ path: CONTAINERS })),
+    ping: async () => check(await (await warmChannel()).request({ path: PING })),
+    containers: async () => check(await (await warmChannel()).request({ path: CONTAINERS })),
     request: async () => check(await pool.request({ path: PING })),
     // One session slot (of MaxSessions 10) stays free for the bulk transfers' fresh channels.
     concurrencyNote: `${channels} keep-alive channels on one connection, requests queued on them`,
