@@ -12,6 +12,7 @@ import { MARKER, register, sweepStale, unmountUnder, unregister } from './intern
 import { createNetns, destroyNetns, destroyNetnsSync, netnsPids } from './internal/netns.js';
 import type { NetnsLink } from './internal/netns.js';
 import {
+  deadline,
   debug,
   hasEnv,
   killQuiet,
@@ -449,7 +450,7 @@ async function setUp(
     await killAllContainers(dockerSocket);
     child.kill('SIGTERM');
     const exited = exitedPromise(child);
-    const timedOut = await Promise.race([exited.then(() => false), sleep(15_000).then(() => true)]);
+    const timedOut = await Promise.race([exited.then(() => false), deadline(15_000).then(() => true)]);
     if (timedOut) {
       child.kill('SIGKILL');
       await exited;

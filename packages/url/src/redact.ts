@@ -77,9 +77,10 @@ function formsOf(bytes: Uint8Array): { exact: string[]; anyCase: string[] } {
 }
 
 function bytesOf(secret: Secret | string | Uint8Array): Uint8Array | null {
-  if (secret instanceof Secret) return secret.cleared ? null : secret.use((bytes) => bytes.slice());
+  // Always a copy into a plain Uint8Array (never Buffer#slice, a view): the caller wipes it after use.
+  if (secret instanceof Secret) return secret.cleared ? null : secret.use((bytes) => new Uint8Array(bytes));
   if (typeof secret === 'string') return encoder.encode(secret);
-  if (secret instanceof Uint8Array) return secret.slice();
+  if (secret instanceof Uint8Array) return new Uint8Array(secret);
   throw new TypeError('redact() takes secrets as Secret, string or Uint8Array');
 }
 

@@ -31,7 +31,9 @@ export class Secret {
   /** Copies `value` (a string is taken as UTF-8) into a new Secret. */
   static from(value: string | Uint8Array): Secret {
     if (typeof value === 'string') return new Secret(encoder.encode(value));
-    if (value instanceof Uint8Array) return new Secret(Uint8Array.prototype.slice.call(value));
+    // A plain Uint8Array copy: Buffer#slice would be a view on the caller's bytes (and a Buffer
+    // from the pool shares its memory with others), so wiping one would wipe the other.
+    if (value instanceof Uint8Array) return new Secret(new Uint8Array(value));
     throw new TypeError('Secret.from() takes a string or a Uint8Array');
   }
 

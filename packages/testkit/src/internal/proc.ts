@@ -159,6 +159,12 @@ export function killQuiet(pid: number, signal: NodeJS.Signals): void {
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A time limit raced against something else: its timer never keeps the process alive by itself. */
+export const deadline = (ms: number): Promise<void> =>
+  new Promise((resolve) => {
+    setTimeout(resolve, ms).unref();
+  });
+
 /** Waits until none of the pids is alive (zombies count as gone), up to `timeoutMs`. */
 export async function waitGone(pids: readonly number[], timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;

@@ -378,9 +378,17 @@ export class SshConnection {
     if (client === undefined || this.ended) {
       return Promise.reject(transportError('ERR_CONNECTION_LOST', `SSH connection to ${where(target)} is closed`, target));
     }
+    // Like a channel being opened, a running command keeps the process alive until it ends.
+    this.#refs += 1;
+    this.#applyRef();
+    const unref = (): void => {
+      this.#refs -= 1;
+      this.#applyRef();
+    };
     return new Promise((resolve, reject) => {
       client.exec(command, (err, channel) => {
         if (err !== undefined) {
+          unref();
           reject(transportError('ERR_CHANNEL_REFUSED', `SSH server ${where(target)} refused to run a command: check MaxSessions in its sshd_config`, target, err));
           return;
         }
@@ -397,6 +405,7 @@ export class SshConnection {
           code = exitCode;
         });
         channel.on('close', () => {
+          unref();
           resolve({ code, stdout, stderr });
         });
         channel.end();

@@ -143,6 +143,12 @@ describe('channels on shared connections', () => {
     expect(await waitFor(async () => (await fixture.countRemote('docker system dial-stdio')) === 0, 5000)).toBe(true);
   });
 
+  it('keeps the process alive through every step of check(), then lets it exit', async () => {
+    const script = fileURLToPath(new URL('./check-exit.mjs', import.meta.url));
+    const { stdout } = await run(process.execPath, [script, JSON.stringify(options())], { timeout: 20_000 });
+    expect(stdout.trim()).toBe('resolve:ok,tcp:ok,host key:ok,auth:ok,docker CLI:ok,daemon ping:ok,API version:ok,round trip:ok');
+  });
+
   it('closes a stream nobody listens to for errors without an uncaught exception', async () => {
     const transport = createDockerSshTransport(options());
     const stream = await transport.openStream();
