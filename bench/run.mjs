@@ -25,7 +25,7 @@ const config = quick
       imageMiB: 16,
       warmIterations: 100,
       slowEvery: 10, // CLI and dockerode-ssh rows: one sample every 10 iterations
-      coldSamples: 3,
+      coldSamples: 5,
       levels: [100],
       cliConcurrency: 10,
       bulkRounds: 1,

@@ -74,6 +74,9 @@ export function renderMarkdown(results) {
     'Ratios in parentheses are to the floor (row 1): lower is better for times, higher for MiB/s.',
     '',
   );
+  if (meta.mode === 'quick') {
+    lines.push('**Quick mode**: a smoke check with few samples and a 16 MiB image; its figures are indicative only. The published figures come from `pnpm bench`.', '');
+  }
   lines.push('## Latency and CPU', '');
   lines.push('| # | Row | `/_ping` p50 | p95 | `/containers/json` p50 | p95 | cold → first response p50 | CPU per request |');
   lines.push('|---|---|---|---|---|---|---|---|');
@@ -123,6 +126,17 @@ export function renderMarkdown(results) {
   lines.push('| Target | Goal | Result | Met |', '|---|---|---|---|');
   for (const t of results.targets) lines.push(`| ${t.name} | ${t.goal} | ${t.actual} | ${t.met === null ? '—' : t.met ? 'yes' : '**no**'} |`);
   lines.push('');
+  const ours = ok.find((r) => r.id === 'ours');
+  const bare = ok.find((r) => r.id === 'bare-ssh2');
+  if (ours !== undefined && bare !== undefined) {
+    const pct = (a, b) => `${(ratio(a, b) * 100).toFixed(0)}%`;
+    lines.push(
+      `Row 2 against row 6, the bare path's limit: \`/_ping\` p50 ${fmtRatio(ratio(ours.pingP50, bare.pingP50))}, ` +
+        `\`/containers/json\` p50 ${fmtRatio(ratio(ours.containersP50, bare.containersP50))}, cold ${fmtRatio(ratio(ours.coldP50, bare.coldP50))}, ` +
+        `CPU per request ${fmtRatio(ratio(ours.cpuPerRequestMicros, bare.cpuPerRequestMicros))}, download ${pct(ours.downloadMiBs, bare.downloadMiBs)}, upload ${pct(ours.uploadMiBs, bare.uploadMiBs)}.`,
+      '',
+    );
+  }
   lines.push('## How each figure was taken', '');
   const c = meta.config;
   const streamed = rows.find((r) => r.rss?.streamedMiB !== undefined)?.rss.streamedMiB;
