@@ -233,6 +233,20 @@ export class SshConnection {
           settle(transportError('ERR_CONNECT_TIMEOUT', `SSH handshake with ${where(target)} timed out`, target, err, attempt.secrets));
           return;
         }
+        // sshd's MaxStartups drops a new connection before or during the key exchange: a transient
+        // loss the pool retries with backoff, not a handshake incompatibility.
+        if (authStarted === 0 && /connection lost before handshake/i.test(err.message)) {
+          settle(
+            transportError(
+              'ERR_CONNECTION_LOST',
+              `SSH connection to ${where(target)} closed during the handshake: the server may be dropping new connections (MaxStartups) or refusing this client`,
+              target,
+              err,
+              attempt.secrets,
+            ),
+          );
+          return;
+        }
         if (authStarted === 0 && /handshake|algorithm|kex|no matching/i.test(err.message)) {
           settle(
             transportError(
@@ -321,7 +335,8 @@ export class SshConnection {
         this.#applyRef();
         if (err !== undefined || channel === undefined) {
           const message = err?.message ?? '';
-          if (/open failed|prohibited|resource shortage|administratively/i.test(message)) {
+          // ssh2 puts the SSH_MSG_CHANNEL_OPEN_FAILURE reason code on `reason`; servers may send no text.
+          if (typeof (err as { reason?: unknown } | undefined)?.reason === 'number' || /open failed|prohibited|resource shortage|administratively/i.test(message)) {
             reject(new ChannelRefused(message));
             return;
           }

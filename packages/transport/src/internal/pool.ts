@@ -8,6 +8,8 @@ import type { DockerStream } from './stream.js';
 const CONNECT_RETRIES = 4;
 /** How many refused channel opens one openStream() absorbs before it reports ERR_CHANNEL_REFUSED. */
 const MAX_REFUSALS = 20;
+/** …and how many of them on a connection with nothing else open (a server that refuses every channel). */
+const MAX_IDLE_REFUSALS = 5;
 
 interface Waiter {
   resolve(connection: SshConnection): void;
@@ -68,6 +70,7 @@ export class ConnectionPool {
 
   async openStream(): Promise<DockerStream> {
     let refusals = 0;
+    let idleRefusals = 0;
     let lostRetries = 0;
     this.#resolved ??= await this.#settings();
     for (;;) {
@@ -82,10 +85,13 @@ export class ConnectionPool {
         if (err instanceof ChannelRefused) {
           this.stats.channelRefusals += 1;
           refusals += 1;
-          // The server allows no more sessions on this connection than it has open now.
-          connection.limit = Math.max(0, Math.min(connection.limit, connection.active));
+          // The server allows no more sessions on this connection than it has open now (never fewer
+          // than one: sshd frees a session a moment after its channel closes, so a refusal with
+          // nothing open is transient, and the retry backs off instead).
+          connection.limit = Math.max(1, Math.min(connection.limit, connection.active));
           this.#pump();
-          if (refusals >= MAX_REFUSALS || (connection.active === 0 && connection.limit === 0)) {
+          if (connection.active === 0) idleRefusals += 1;
+          if (refusals >= MAX_REFUSALS || idleRefusals >= MAX_IDLE_REFUSALS) {
             const target = connection.settings.target;
             throw transportError(
               'ERR_CHANNEL_REFUSED',
@@ -93,6 +99,7 @@ export class ConnectionPool {
               target,
             );
           }
+          if (connection.active === 0) await new Promise((resolve) => setTimeout(resolve, 10 * idleRefusals));
           continue;
         }
         this.#pump();
@@ -170,8 +177,14 @@ export class ConnectionPool {
         this.#connecting.delete(connection);
         this.#connections.delete(connection);
         this.stats.connectsFailed += 1;
-        // Everyone waiting for a slot shares the failure: a refused host key or login is not
-        // going to work on the next connection either.
+        // While another connection works or is being made, waiters keep waiting for its slots: one
+        // dropped connect (MaxStartups) must not fail requests a healthy connection can serve.
+        if ([...this.#connections].some((c) => c.ready && !c.ended) || this.#connecting.size > 0) {
+          this.#pump();
+          return;
+        }
+        // Otherwise everyone waiting shares the failure: a refused host key or login is not going
+        // to work on the next connection either.
         for (const waiter of this.#waiters.splice(0)) waiter.reject(err as Error);
         this.stats.queued = 0;
       },
