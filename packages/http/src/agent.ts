@@ -88,6 +88,8 @@ class DockerAgent extends Agent {
   #live = 0;
   readonly #waiters: { go: () => void; fail: (err: HttpError) => void }[] = [];
   #destroyed = false;
+  // Streams asked of the connector and not yet arrived: requests are waiting for them.
+  #opening = 0;
   // Requests held back while every slot is busy, so that a stream freed later is reused rather than reopened.
   readonly #queued: [ClientRequest, unknown][] = [];
 
@@ -113,7 +115,9 @@ class DockerAgent extends Agent {
       callback?.(err, undefined as unknown as Duplex);
     };
     const go = (): void => {
+      this.#opening += 1;
       openStream(this.#connect, { timeoutMs: this.#connectTimeoutMs, signal }, (err, stream) => {
+        this.#opening -= 1;
         if (err !== null || stream === undefined) {
           this.#release();
           fail(err ?? destroyedError());
@@ -202,7 +206,9 @@ class DockerAgent extends Agent {
   // socket that times out.
   override keepSocketAlive(socket: Duplex): boolean {
     // A request is waiting for a slot: let this stream close instead of idling in the pool.
-    if (this.#waiters.length > 0) return false;
+    // So is one still being opened: behind a limited connector (SSH sessions), an idle stream kept
+    // here could hold the very slot that open is waiting for.
+    if (this.#waiters.length > 0 || this.#opening > 0) return false;
     const keep = (Agent.prototype.keepSocketAlive as (this: Agent, s: Duplex) => boolean).call(this, socket);
     (socket as Duplex & { setTimeout(ms: number): void }).setTimeout(this.#idleTimeoutMs);
     // A channel may be half-open capable (SSH channels are): EOF from the daemon on an idle

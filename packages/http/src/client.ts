@@ -441,7 +441,8 @@ export class DockerClient {
     }
 
     cr.on('response', (res: IncomingMessage) => {
-      cleanup();
+      // The time limit stays on until the error body (below) is read or the body is handed over:
+      // a daemon that answers 500 and then stalls must not hang the request.
       const statusCode = res.statusCode ?? 0;
       debug('response', { ...where, statusCode, durationMs: Date.now() - started });
       channels.response.publish({ ...where, statusCode, durationMs: Date.now() - started });
@@ -463,6 +464,7 @@ export class DockerClient {
         });
         return;
       }
+      cleanup();
       const body = new PassThrough();
       out = body;
       // As Node's own IncomingMessage: an error nobody listens for yet must not crash the process.
@@ -487,6 +489,12 @@ export class DockerClient {
       if (head.length > 0) socket.unshift(head);
       if (settled) {
         socket.destroy();
+        return;
+      }
+      if (!upgrade) {
+        // A 101 to a request that did not ask to switch protocols: not a Docker daemon answering.
+        socket.destroy();
+        settle(new HttpError('ERR_HTTP_PROTOCOL', 'the daemon switched protocols on a request that did not ask to; check that the stream reaches a Docker daemon', where));
         return;
       }
       settle(null, socket);
