@@ -198,7 +198,7 @@ describe('a hostile SSH peer', () => {
 type Session = (channel: ServerChannel, sent: (n: number) => void) => void;
 
 /** An in-process ssh2 server that lets anyone in, then plays `session` on every exec. */
-async function hostileServer(behave: { session?: Session; dropAfterAuth?: boolean }): Promise<{ port: number; sent: () => number; close: () => Promise<void> }> {
+async function hostileServer(behave: { session?: Session; dropAfterAuth?: boolean; refuse?: boolean }): Promise<{ port: number; sent: () => number; close: () => Promise<void> }> {
   const keyFile = join(dir, `host_${randomBytes(4).toString('hex')}`);
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', keyFile]);
   let total = 0;
@@ -214,7 +214,11 @@ async function hostileServer(behave: { session?: Session; dropAfterAuth?: boolea
         client.end();
         return;
       }
-      client.on('session', (accept) => {
+      client.on('session', (accept, reject) => {
+        if (behave.refuse === true) {
+          reject();
+          return;
+        }
         const session = accept();
         session.on('exec', (acceptExec) => {
           const channel = acceptExec();
@@ -240,6 +244,7 @@ async function hostileServer(behave: { session?: Session; dropAfterAuth?: boolea
 
 const serverCases: { name: string; behave: Parameters<typeof hostileServer>[0]; codes: string[] }[] = [
   { name: 'closes the connection right after authentication', behave: { dropAfterAuth: true }, codes: ['ERR_CONNECTION_LOST'] },
+  { name: 'refuses every channel', behave: { refuse: true }, codes: ['ERR_CHANNEL_REFUSED'] },
   {
     name: 'exits 127 with "docker: command not found"',
     behave: { session: (channel) => { channel.stderr.write('sh: 1: docker: command not found\n'); channel.exit(127); channel.end(); } },

@@ -4,7 +4,7 @@
  */
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDockerAgent } from '@ssh-docker/http';
+import { createDockerAgent, DockerClient } from '@ssh-docker/http';
 import { startDockerSshFixture } from '@ssh-docker/testkit';
 import type { DockerSshFixture } from '@ssh-docker/testkit';
 import { createDockerSshTransport } from '@ssh-docker/transport';
@@ -45,5 +45,36 @@ describe('tight server limits', () => {
       await transport.close({ timeoutMs: 2000 });
     }
     expect(await waitFor(async () => (await fixture.countRemote('docker system dial-stdio')) === 0, 5000)).toBe(true);
+  });
+  it(`holds ${REQUESTS} concurrent dockerode requests with the default agent against the same limits`, async () => {
+    const transport = createDockerSshTransport(keyOptions(fixture));
+    const agent = createDockerAgent(() => transport.openStream());
+    const docker = new Docker({ agent, protocol: 'http', host: 'docker', port: 80 } as Docker.DockerOptions);
+    try {
+      const results = await Promise.allSettled(Array.from({ length: REQUESTS }, async () => String(await docker.ping())));
+      expect(results.filter((r) => r.status === 'fulfilled' && r.value === 'OK')).toHaveLength(REQUESTS);
+    } finally {
+      agent.destroy();
+      await transport.close({ timeoutMs: 2000 });
+    }
+  });
+
+  it(`holds ${REQUESTS} concurrent DockerClient requests, each on its own channel, against the same limits`, async () => {
+    const transport = createDockerSshTransport(keyOptions(fixture));
+    const client = new DockerClient(() => transport.openStream(), { apiVersion: '1.41', maxFreeSockets: 1 });
+    try {
+      const results = await Promise.allSettled(
+        Array.from({ length: REQUESTS }, async () => {
+          const res = await client.request({ path: '/_ping', versioned: false, headers: { Connection: 'close' } });
+          let text = '';
+          for await (const chunk of res.body) text += String(chunk);
+          return text;
+        }),
+      );
+      expect(results.filter((r) => r.status === 'fulfilled' && r.value === 'OK')).toHaveLength(REQUESTS);
+    } finally {
+      client.close();
+      await transport.close({ timeoutMs: 2000 });
+    }
   });
 });
