@@ -15,6 +15,8 @@ have_cmd tc || need+=(iproute2)
 have_cmd iptables || need+=(iptables)
 have_cmd dropbear || need+=(dropbear-bin)
 have_cmd ssh-audit || need+=(ssh-audit)
+# Turns segmentation offloads off while loss() is set, so that loss is per packet.
+have_cmd ethtool || need+=(ethtool)
 have_cmd ps || need+=(procps)
 have_cmd setpriv || need+=(util-linux)
 have_cmd nsenter || need+=(util-linux)

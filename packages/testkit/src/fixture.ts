@@ -626,6 +626,17 @@ async function setUp(
     }
     chainsReady = true;
   };
+  // Segmentation offloads (GRO/GSO/TSO) on both ends of the link, via ethtool when it is installed
+  // (install-system-deps.sh installs it); without it, loss() drops merged segments (coarser loss).
+  let offloadsOn = true;
+  const setOffloads = async (on: boolean): Promise<void> => {
+    const ethtool = which('ethtool');
+    if (!link || ethtool === undefined || on === offloadsOn) return;
+    const flags = ['gro', 'gso', 'tso'].flatMap((f) => [f, on ? 'on' : 'off']);
+    await runOk(ethtool, ['-K', link.hostIf, ...flags]);
+    await runOk(programs.ip, ['netns', 'exec', link.name, ethtool, '-K', 'eth0', ...flags]);
+    offloadsOn = on;
+  };
   const clearRate = async (l: NetnsLink): Promise<void> => {
     await run(programs.tc, ['qdisc', 'del', 'dev', l.hostIf, 'root']);
     await run(programs.ip, ['netns', 'exec', l.name, programs.tc, 'qdisc', 'del', 'dev', 'eth0', 'root']);
@@ -675,6 +686,9 @@ async function setUp(
       if (!(percent >= 0 && percent <= 100)) throw new RangeError('loss must be a percentage from 0 to 100');
       await ensureChains();
       await nsIptables(['-F', 'SDK_LOSS']);
+      // With segmentation offloads on, one "packet" here is a merged segment of up to 64 KiB, and
+      // dropping 20% of those is far harsher than 20% packet loss: turn them off while loss is set.
+      await setOffloads(percent === 0);
       if (percent > 0) {
         const probability = (percent / 100).toFixed(6);
         await nsIptables(['-A', 'SDK_LOSS', '-m', 'statistic', '--mode', 'random', '--probability', probability, '-j', 'DROP']);
@@ -710,6 +724,7 @@ async function setUp(
         await nsIptables(['-F', 'SDK_CUT']);
         await nsIptables(['-F', 'SDK_LOSS']);
       }
+      await setOffloads(true);
       await clearRate(l);
       await relay.setDelay(0);
     },
