@@ -1,5 +1,6 @@
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
+import { mpint, sshString } from './internal/keys.js';
 
 /** Characters with a meaning in URLs, shells or JSON: a secret made of them must still be redacted. */
 const SPECIAL = Array.from('@:/?#%[] &=+;,!$\'()*"\\<>{}|^`~\t\n\r');
@@ -87,19 +88,6 @@ function sshUrl(): fc.Arbitrary<string> {
   return fc
     .tuple(userinfo, host, fc.option(port, { nil: undefined }))
     .map(([info, h, p]) => `ssh://${info}${h}${p === undefined ? '' : `:${p}`}`);
-}
-
-function sshString(value: Buffer): Buffer {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(value.length);
-  return Buffer.concat([length, value]);
-}
-
-function mpint(unsigned: Buffer): Buffer {
-  let start = 0;
-  while (start < unsigned.length - 1 && unsigned[start] === 0) start++;
-  const trimmed = unsigned.subarray(start);
-  return sshString((trimmed[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.alloc(1), trimmed]) : trimmed);
 }
 
 interface PublicKey {

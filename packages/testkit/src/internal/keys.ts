@@ -53,14 +53,15 @@ export function knownHostsText(host: string, port: number, keys: readonly HostKe
   return keys.map((key) => `${name} ${key.type} ${key.blob.toString('base64')}\n`).join('');
 }
 
-function sshString(value: Buffer): Buffer {
+/** RFC 4251 string: a 32-bit big-endian length, then the bytes. */
+export function sshString(value: Buffer): Buffer {
   const length = Buffer.alloc(4);
   length.writeUInt32BE(value.length);
   return Buffer.concat([length, value]);
 }
 
 /** RFC 4251 mpint from an unsigned big-endian integer: a leading zero byte when the top bit is set. */
-function mpint(unsigned: Buffer): Buffer {
+export function mpint(unsigned: Buffer): Buffer {
   let start = 0;
   while (start < unsigned.length - 1 && unsigned[start] === 0) start++;
   const trimmed = unsigned.subarray(start);
