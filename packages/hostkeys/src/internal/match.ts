@@ -46,35 +46,6 @@ export function matchPattern(s: string, pattern: string): boolean {
 /** match.c: a sub-pattern of sizeof(sub) - 1 = 1023 characters or more fails the whole list. */
 export const MAX_SUBPATTERN = 1023;
 
-/**
- * match.c `match_pattern_list` with `dolower`: `1` when a positive sub-pattern matches and no
- * negated one does, `-1` when a negated one matches (checked in order), `0` otherwise.
- * `name` must already be lower-case (OpenSSH lower-cases the host before the lookup).
- */
-export function matchPatternList(name: string, patterns: string): -1 | 0 | 1 {
-  let positive = false;
-  let i = 0;
-  const len = patterns.length;
-  while (i < len) {
-    let negated = false;
-    if (patterns[i] === '!') {
-      negated = true;
-      i++;
-    }
-    let end = patterns.indexOf(',', i);
-    if (end === -1) end = len;
-    const sub = patterns.slice(i, end);
-    // "If subpattern too long, return failure (no match)."
-    if (sub.length >= MAX_SUBPATTERN) return 0;
-    i = end < len ? end + 1 : end;
-    if (matchPattern(name, lowerAscii(sub))) {
-      if (negated) return -1;
-      positive = true;
-    }
-  }
-  return positive ? 1 : 0;
-}
-
 /** A host field split once, as match_pattern_list would walk it. */
 export interface CompiledPatterns {
   /** A sub-pattern of 1023+ characters: the list can never return 1 (match.c). */
@@ -107,7 +78,11 @@ export function compilePatterns(patterns: string): CompiledPatterns {
   return { never, literals: literal && !never ? subs.map((x) => x.pattern) : null, subs };
 }
 
-/** {@link matchPatternList} over a compiled list: true exactly when it would return 1. */
+/**
+ * match.c `match_pattern_list` with `dolower` over a compiled list: true exactly when it would
+ * return 1 — a positive sub-pattern matches and no negated one does. `name` must already be
+ * lower-case (OpenSSH lower-cases the host before the lookup).
+ */
 export function matchCompiled(name: string, compiled: CompiledPatterns): boolean {
   if (compiled.never) return false;
   let positive = false;
