@@ -183,3 +183,18 @@ describe('DockerStream, when dial-stdio fails before answering', () => {
     expect(stream.readableEnded).toBe(true);
   });
 });
+
+describe('DockerStream errors', () => {
+  it('delivers an error to its listeners, and never throws one nobody listens to', async () => {
+    const { stream } = setup();
+    const seen: Error[] = [];
+    stream.destroy(new Error('lost'));
+    await new Promise((r) => setImmediate(r));
+    expect(stream.destroyed).toBe(true);
+    const { stream: listened } = setup();
+    listened.on('error', (err: Error) => seen.push(err));
+    listened.destroy(new Error('lost too'));
+    await new Promise((r) => setImmediate(r));
+    expect(seen.map((e) => e.message)).toEqual(['lost too']);
+  });
+});

@@ -466,9 +466,8 @@ export class SshConnection {
     this.ended = true;
     this.#endError = error;
     if (this.#keepalive !== undefined) clearInterval(this.#keepalive);
-    // Like a socket, a stream reports the loss to its error listeners (http.Agent has one on every
-    // socket it holds); one nobody listens to is just closed, never an uncaught exception.
-    for (const stream of this.streams) stream.destroy(stream.listenerCount('error') > 0 ? error : undefined);
+    // Every open stream ends with the loss as its error (a stream never throws it uncaught).
+    for (const stream of this.streams) stream.destroy(error);
     this.streams.clear();
     const client = this.#client;
     if (client !== undefined) {

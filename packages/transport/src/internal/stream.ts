@@ -6,6 +6,10 @@ import { dialStdioFailure, transportError } from './failures.js';
 /** How much of dial-stdio's stderr is kept to explain an early exit. */
 const MAX_STDERR_BYTES = 8 * 1024;
 
+function ignoreUnlistened(): void {
+  // Intentionally empty: see the constructor.
+}
+
 /** What a stream tells the connection that carries it. */
 export interface StreamHost {
   /** The stream's channel is gone (closed by either side): its session slot is free again. */
@@ -62,6 +66,10 @@ export class DockerStream extends Duplex {
     this.remoteAddress = options.target.host;
     this.remotePort = options.target.port;
     this.#host.setRef(true);
+    // As Node's own IncomingMessage does: an error is delivered to every listener, and one that
+    // arrives when nobody listens (an idle pooled stream whose connection drops) never becomes an
+    // uncaught exception. 'close' still tells everyone the stream is gone.
+    this.on('error', ignoreUnlistened);
     const channel = this.#channel;
 
     channel.on('data', (chunk: Buffer) => {
