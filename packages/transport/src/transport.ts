@@ -309,7 +309,7 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
       for (const connection of hopConnections) connection.close();
     },
     stats() {
-      return { ...pool.stats, connections: pool.connectionCount(), openStreams: pool.openStreams(), host: target.host, port: target.port, user: target.user };
+      return { ...pool.stats(), host: target.host, port: target.port, user: target.user };
     },
   };
 }

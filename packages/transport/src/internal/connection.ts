@@ -78,7 +78,6 @@ export class SshConnection {
   #keepalive: NodeJS.Timeout | undefined;
   #lastData = Date.now();
   #unanswered = 0;
-  #endError: TransportError | undefined;
   readonly #onEnd: (connection: SshConnection, error: TransportError | undefined) => void;
   readonly #onRelease: (connection: SshConnection) => void;
 
@@ -464,7 +463,6 @@ export class SshConnection {
   #end(error: TransportError | undefined): void {
     if (this.ended) return;
     this.ended = true;
-    this.#endError = error;
     if (this.#keepalive !== undefined) clearInterval(this.#keepalive);
     // Every open stream ends with the loss as its error (a stream never throws it uncaught).
     for (const stream of this.streams) stream.destroy(error);
@@ -483,9 +481,5 @@ export class SshConnection {
   /** Closes the connection; open streams end with `error` (none: they just end). */
   close(error?: TransportError): void {
     this.#end(error);
-  }
-
-  get endError(): TransportError | undefined {
-    return this.#endError;
   }
 }

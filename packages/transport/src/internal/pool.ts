@@ -47,11 +47,8 @@ export class ConnectionPool {
   readonly #connecting = new Map<SshConnection, Promise<void>>();
   readonly #waiters: Waiter[] = [];
   #closed: TransportError | undefined;
-  readonly stats: PoolStats = {
-    connections: 0,
-    readyConnections: 0,
-    openStreams: 0,
-    queued: 0,
+  /** Event counters; the gauges (connections, open streams, queue) are read from the pool itself. */
+  readonly #counts = {
     connectsStarted: 0,
     connectsFailed: 0,
     connectionsLost: 0,
@@ -78,12 +75,12 @@ export class ConnectionPool {
       const connection = await this.#acquire(this.#resolved);
       try {
         const stream = await connection.openChannel();
-        this.stats.streamsOpened += 1;
+        this.#counts.streamsOpened += 1;
         return stream;
       } catch (err) {
         connection.active -= 1;
         if (err instanceof ChannelRefused) {
-          this.stats.channelRefusals += 1;
+          this.#counts.channelRefusals += 1;
           refusals += 1;
           // The server allows no more sessions on this connection than it has open now (never fewer
           // than one: sshd frees a session a moment after its channel closes, so a refusal with
@@ -126,7 +123,6 @@ export class ConnectionPool {
     }
     return new Promise<SshConnection>((resolve, reject) => {
       this.#waiters.push({ resolve, reject });
-      this.stats.queued = this.#waiters.length;
     }).then((reserved) => this.#whenReady(reserved));
   }
 
@@ -164,19 +160,18 @@ export class ConnectionPool {
       },
     );
     this.#connections.add(connection);
-    this.stats.connectsStarted += 1;
+    this.#counts.connectsStarted += 1;
     const ready = this.#connect(connection);
     this.#connecting.set(connection, ready);
     ready.then(
       () => {
         this.#connecting.delete(connection);
-        this.stats.readyConnections += 1;
         this.#pump();
       },
       (err: unknown) => {
         this.#connecting.delete(connection);
         this.#connections.delete(connection);
-        this.stats.connectsFailed += 1;
+        this.#counts.connectsFailed += 1;
         // While another connection works or is being made, waiters keep waiting for its slots: one
         // dropped connect (MaxStartups) must not fail requests a healthy connection can serve.
         if ([...this.#connections].some((c) => c.ready && !c.ended) || this.#connecting.size > 0) {
@@ -186,7 +181,6 @@ export class ConnectionPool {
         // Otherwise everyone waiting shares the failure: a refused host key or login is not going
         // to work on the next connection either.
         for (const waiter of this.#waiters.splice(0)) waiter.reject(err as Error);
-        this.stats.queued = 0;
       },
     );
     return connection;
@@ -220,7 +214,6 @@ export class ConnectionPool {
         connection = this.#open(this.#resolved);
       }
       const waiter = this.#waiters.shift();
-      this.stats.queued = this.#waiters.length;
       if (waiter === undefined) return;
       connection.active += 1;
       waiter.resolve(connection);
@@ -229,21 +222,19 @@ export class ConnectionPool {
 
   #forget(connection: SshConnection, error: TransportError | undefined): void {
     if (!this.#connections.delete(connection)) return;
-    if (connection.ready) {
-      this.stats.readyConnections -= 1;
-      if (error !== undefined) this.stats.connectionsLost += 1;
-    }
+    if (connection.ready && error !== undefined) this.#counts.connectionsLost += 1;
     this.#pump();
   }
 
-  connectionCount(): number {
-    return this.#connections.size;
-  }
-
-  openStreams(): number {
-    let count = 0;
-    for (const connection of this.#connections) count += connection.streams.size;
-    return count;
+  /** The counters, and the gauges read from the pool as it is now. */
+  stats(): PoolStats {
+    let ready = 0;
+    let openStreams = 0;
+    for (const connection of this.#connections) {
+      if (connection.ready && !connection.ended) ready += 1;
+      openStreams += connection.streams.size;
+    }
+    return { ...this.#counts, connections: this.#connections.size, readyConnections: ready, openStreams, queued: this.#waiters.length };
   }
 
   /** Refuses new streams; waits for open ones up to `timeoutMs`, then ends them with ERR_TRANSPORT_CLOSED. */
@@ -252,9 +243,8 @@ export class ConnectionPool {
       this.#closed = transportError('ERR_TRANSPORT_CLOSED', `the transport to ${where(target)} was closed; create a new one to connect again`, target);
     }
     for (const waiter of this.#waiters.splice(0)) waiter.reject(this.#closed);
-    this.stats.queued = 0;
     const deadline = Date.now() + timeoutMs;
-    while (this.openStreams() > 0 && Date.now() < deadline) {
+    while (this.stats().openStreams > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     await Promise.allSettled(this.#connecting.values());
