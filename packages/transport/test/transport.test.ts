@@ -1,4 +1,8 @@
+import { createServer } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { Secret } from '@ssh-docker/url';
 import { createDockerSshTransport } from '../src/index.js';
 import type { DockerSshTransportOptions } from '../src/index.js';
 
@@ -43,5 +47,46 @@ describe('createDockerSshTransport refuses caller mistakes before connecting', (
       message: 'SSH connection to 127.0.0.1:1 was refused: is sshd running and listening on port 1?',
     });
     await transport.close();
+  });
+});
+
+describe('a connection reset before ssh2 takes the socket', () => {
+  it('fails the request with ERR_CONNECTION_LOST, never an uncaught ECONNRESET, while credentials are still being prepared', async () => {
+    // The window the soak found: TCP is up, a password provider is still answering, and sshd restarts.
+    const accepted: Socket[] = [];
+    const server = createServer((socket) => {
+      accepted.push(socket);
+      setTimeout(() => socket.resetAndDestroy(), 20);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const uncaught: Error[] = [];
+    const onUncaught = (err: Error): void => {
+      uncaught.push(err);
+    };
+    process.prependListener('uncaughtException', onUncaught);
+    try {
+      const transport = createDockerSshTransport({
+        ...ok,
+        url: `ssh://u@127.0.0.1:${String(port)}`,
+        knownHostsFiles: [],
+        password: async () => {
+          await sleep(150);
+          return Secret.from('pw');
+        },
+      });
+      await expect(transport.openStream()).rejects.toMatchObject({
+        code: 'ERR_CONNECTION_LOST',
+        message: expect.stringContaining(`127.0.0.1:${String(port)}`) as string,
+      });
+      // The pool retries a connection lost this early (as for MaxStartups) a few times, then gives up once.
+      expect(accepted.length).toBeGreaterThan(1);
+      expect(transport.stats()).toMatchObject({ connectsStarted: 1, connectsFailed: 1, connections: 0 });
+      await transport.close();
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.removeListener('uncaughtException', onUncaught);
+      server.close();
+    }
   });
 });

@@ -99,6 +99,13 @@ export class SshConnection {
     publish('connect', { phase: 'start', connection: this.id, host: target.host, port: target.port, user: target.user });
     const sock = await this.#openSocket();
     this.report.tcpMs = Date.now() - started;
+    // Until ssh2 takes the socket, nothing else listens: a reset now (sshd restarted while the
+    // credentials are prepared) must fail this connect, not become an uncaught exception. The
+    // listener stays; ssh2 adds its own and reports errors after that.
+    let lostEarly: Error | undefined;
+    sock.on('error', (err: Error) => {
+      lostEarly ??= err;
+    });
     const verifier = createHostKeyVerifier({
       knownHosts: this.settings.knownHosts,
       host: target.host,
@@ -113,6 +120,12 @@ export class SshConnection {
     } catch (err) {
       sock.destroy();
       throw err;
+    }
+    if (lostEarly !== undefined || sock.destroyed) {
+      sock.destroy();
+      this.ended = true;
+      attempt.finish('not-reached');
+      throw transportError('ERR_CONNECTION_LOST', `SSH connection to ${where(target)} closed before the handshake began: the server may have restarted; the request can be retried`, target, lostEarly, attempt.secrets);
     }
     try {
       await this.#handshake(sock, verifier, attempt, started);
