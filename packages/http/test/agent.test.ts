@@ -162,6 +162,20 @@ describe('createDockerAgent', () => {
     expect(err.message).toBe('the connector resolved with something that is not a Duplex stream; resolve with the stream it opened');
   });
 
+  test('a stream destroyed before it is used fails with ERR_HTTP_CONNECT: the transport\'s error as cause, or a hint when there is none', async () => {
+    const lost = Object.assign(new Error('SSH connection to h was lost; the request can be retried'), { code: 'ERR_CONNECTION_LOST' });
+    // As the transport's DockerStream does, the stream has a listener, so its error is not uncaught.
+    const dropped = createDockerAgent(() => Promise.resolve(new PassThrough().on('error', () => undefined).destroy(lost)));
+    const closed = createDockerAgent(() => Promise.resolve(new PassThrough().destroy()));
+    agents.push(dropped, closed);
+    const err = await failure(dropped);
+    expect(err).toMatchObject({ code: 'ERR_HTTP_CONNECT', causeCode: 'ERR_CONNECTION_LOST', cause: lost });
+    expect(err.message).toBe('the connector failed to open a stream to the daemon (ERR_CONNECTION_LOST); see err.cause for what the transport reported');
+    const err2 = await failure(closed);
+    expect(err2.code).toBe('ERR_HTTP_CONNECT');
+    expect(err2.message).toBe('the connector resolved with a stream that is already destroyed; open a fresh stream per call');
+  });
+
   test('a connector that returns no promise fails with ERR_HTTP_CONNECT', async () => {
     const agent = createDockerAgent((() => new PassThrough()) as unknown as () => Promise<Duplex>);
     agents.push(agent);

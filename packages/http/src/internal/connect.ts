@@ -110,7 +110,13 @@ export function openStream(connect: Connector, options: OpenOptions, callback: (
         return;
       }
       if (stream.destroyed) {
-        finish(new HttpError('ERR_HTTP_CONNECT', 'the connector resolved with a stream that is already destroyed; open a fresh stream per call'));
+        // A stream the transport destroyed in the meantime (its connection dropped) carries why.
+        const { errored } = stream as Duplex & { errored?: Error | null };
+        finish(
+          errored === null || errored === undefined
+            ? new HttpError('ERR_HTTP_CONNECT', 'the connector resolved with a stream that is already destroyed; open a fresh stream per call')
+            : connectError(errored),
+        );
         return;
       }
       finish(null, asSocket(stream));
