@@ -1,4 +1,4 @@
-import { Agent, type ClientRequest, type ClientRequestArgs } from 'node:http';
+import { Agent, type ClientRequest, type ClientRequestArgs, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { HttpError } from './errors.js';
 import { checkConnector, checkMs, DEFAULT_CONNECT_TIMEOUT_MS, openStream, type Connector } from './internal/connect.js';
@@ -73,6 +73,33 @@ function destroyedError(): HttpError {
  */
 function failRequest(req: ClientRequest): void {
   (req as ClientRequest & { onSocket(socket: undefined, err: Error): void }).onSocket(undefined, destroyedError());
+}
+
+/**
+ * Node's http client fails a response in progress with its own `aborted` (ECONNRESET) when the
+ * connection goes, dropping the stream's error. This fails it first with ours, `ERR_HTTP_CLOSED`
+ * carrying the stream's error as `cause` (the transport's `ERR_CONNECTION_LOST`), so clients that
+ * only see the response (dockerode's `logs -f` stream) still get a code that says what happened.
+ */
+/** A query may carry secrets (a build's `buildargs`): errors name the path only, as DockerClient's do. */
+function pathOnly(path: string): string {
+  const query = path.indexOf('?');
+  return query === -1 ? path : path.slice(0, query);
+}
+
+function carryStreamErrors(req: ClientRequest, res: IncomingMessage): void {
+  const stream = res.socket;
+  if (stream === null) return;
+  const onError = (err: Error): void => {
+    if (!res.complete && !res.destroyed) {
+      res.destroy(new HttpError('ERR_HTTP_CLOSED', 'the connection closed before the response was complete; see err.cause', { method: req.method, path: pathOnly(req.path), cause: err }));
+    }
+  };
+  // Before Node's own listener, which leads to the 'aborted' destroy.
+  stream.prependListener('error', onError);
+  res.once('close', () => {
+    stream.removeListener('error', onError);
+  });
 }
 
 const superAddRequest = (Agent.prototype as unknown as { addRequest: (this: Agent, req: ClientRequest, options: unknown) => void }).addRequest;
@@ -152,6 +179,9 @@ class DockerAgent extends Agent {
       failRequest(req);
       return;
     }
+    req.once('response', (res: IncomingMessage) => {
+      carryStreamErrors(req, res);
+    });
     if (this.#live >= this.#max && !this.#hasFree()) {
       this.#queued.push([req, options]);
       return;

@@ -471,7 +471,15 @@ export class DockerClient {
       // The stream is still destroyed with it, so a later read, for await or pipeline() sees it.
       body.on('error', () => undefined);
       res.on('error', (err: Error) => body.destroy(this.#mapError(err, where)));
-      res.on('aborted', () => body.destroy(new HttpError('ERR_HTTP_CLOSED', 'the connection closed before the response body was complete', where)));
+      // 'aborted' comes before 'error'; a response the agent failed with the stream's error already carries it.
+      res.on('aborted', () => {
+        const { errored } = res as IncomingMessage & { errored?: Error | null };
+        body.destroy(
+          errored === null || errored === undefined
+            ? new HttpError('ERR_HTTP_CLOSED', 'the connection closed before the response body was complete', where)
+            : this.#mapError(errored, where),
+        );
+      });
       body.on('close', () => {
         signal?.removeEventListener('abort', onAbort);
         // A consumer that stops early frees the connection by destroying it, never by reading on.

@@ -176,6 +176,51 @@ describe('createDockerAgent', () => {
     expect(err2.message).toBe('the connector resolved with a stream that is already destroyed; open a fresh stream per call');
   });
 
+  test('a stream that fails mid-response fails the response with ERR_HTTP_CLOSED carrying the stream\'s error, not Node\'s bare `aborted`', async () => {
+    const s = await startHttpServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.write('first line\n');
+    });
+    servers.push(s);
+    let opened: Duplex | undefined;
+    const agent = createDockerAgent(async () => (opened = await s.connect()));
+    agents.push(agent);
+    const failed = new Promise<{ err: Error; res: IncomingMessage }>((resolve, reject) => {
+      request({ agent, host: 'docker', method: 'GET', path: '/containers/c1/logs?follow=1&buildargs=s3cr3t' }, (res: IncomingMessage) => {
+        res.once('data', () => {
+          // What the transport does when the SSH connection drops under a channel.
+          opened?.destroy(Object.assign(new Error('SSH connection to h was lost; the next request reconnects'), { code: 'ERR_CONNECTION_LOST' }));
+        });
+        res.once('error', (err: Error) => {
+          resolve({ err, res });
+        });
+        res.once('end', () => {
+          reject(new Error('the response should not end cleanly'));
+        });
+      })
+        .once('error', () => undefined)
+        .end();
+    });
+    const { err, res } = await failed;
+    expect(err).toMatchObject({ name: 'HttpError', code: 'ERR_HTTP_CLOSED', causeCode: 'ERR_CONNECTION_LOST', method: 'GET', path: '/containers/c1/logs' });
+    expect(JSON.stringify(err)).not.toContain('s3cr3t');
+    expect(err.message).toBe('the connection closed before the response was complete; see err.cause');
+    expect(res.complete).toBe(false);
+  });
+
+  test('a response that completed is left alone when its stream fails afterwards', async () => {
+    const s = await okServer();
+    let opened: Duplex | undefined;
+    const agent = createDockerAgent(async () => (opened = await s.connect()));
+    agents.push(agent);
+    expect(await get(agent)).toEqual({ status: 200, body: 'GET /_ping' });
+    opened?.destroy(Object.assign(new Error('lost'), { code: 'ERR_CONNECTION_LOST' }));
+    // The idle stream is dropped from the pool; the next request opens a fresh one and succeeds.
+    await new Promise((r) => setTimeout(r, 10));
+    expect(await get(agent)).toEqual({ status: 200, body: 'GET /_ping' });
+    expect(s.opened()).toBe(2);
+  });
+
   test('a connector that returns no promise fails with ERR_HTTP_CONNECT', async () => {
     const agent = createDockerAgent((() => new PassThrough()) as unknown as () => Promise<Duplex>);
     agents.push(agent);

@@ -232,6 +232,23 @@ describe('DockerClient', () => {
     expect(err.code).toBe('ERR_HTTP_CLOSED');
   });
 
+  test('a stream that fails in the middle of a body fails the body with ERR_HTTP_CLOSED whose cause is the stream\'s error', async () => {
+    const s = await startRawServer((socket) => {
+      socket.once('data', () => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b'));
+    });
+    servers.push(s);
+    let opened: Duplex | undefined;
+    const client = new DockerClient(async () => (opened = await s.connect()), { apiVersion: '1.41' });
+    clients.push(client);
+    const res = await client.request({ path: '/containers/c1/logs' });
+    const lost = Object.assign(new Error('SSH connection to h was lost; the next request reconnects'), { code: 'ERR_CONNECTION_LOST' });
+    const err = await new Promise<HttpError>((resolve) => {
+      res.body.once('error', resolve);
+      res.body.once('data', () => opened?.destroy(lost));
+    });
+    expect(err).toMatchObject({ code: 'ERR_HTTP_CLOSED', causeCode: 'ERR_CONNECTION_LOST', cause: lost, path: '/v1.41/containers/c1/logs' });
+  });
+
   test('no response headers within timeoutMs is ERR_HTTP_TIMEOUT', async () => {
     const client = await raw(() => undefined);
     const err = await rejection(client.request({ path: '/x', timeoutMs: 30 }));
