@@ -91,7 +91,11 @@ export interface TransportStats extends PoolStats {
 export interface DockerSshTransport {
   /** A fresh channel to the remote Docker daemon, shaped like a socket. */
   openStream(): Promise<Duplex>;
-  /** A step-by-step diagnosis on a connection of its own: resolve, TCP, host key, auth, docker CLI, ping, API version, round trip. */
+  /**
+   * A step-by-step diagnosis on a connection of its own: resolve, TCP, host key, auth, docker CLI,
+   * ping, API version, round trip. When every step passes and the transport has no connection yet,
+   * that connection serves the requests that follow (no second handshake).
+   */
   check(): Promise<CheckReport>;
   /** Refuses new streams, waits for open ones up to `timeoutMs` (default 5,000), then ends them. */
   close(options?: { timeoutMs?: number }): Promise<void>;
@@ -302,6 +306,7 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
         resolve,
         settings: async () => settingsFor(await resolve()),
         target: () => target,
+        adopt: (connection) => pool.adopt(connection),
       });
     },
     async close(closeOptions = {}) {

@@ -55,6 +55,8 @@ interface CheckContext {
   readonly resolve: () => Promise<ResolvedSshTarget>;
   readonly settings: () => Promise<ConnectionSettings>;
   readonly target: () => TransportErrorTarget;
+  /** Offered the connection after a check that passed; true when it was taken (and must stay open). */
+  readonly adopt?: (connection: SshConnection) => boolean;
 }
 
 /** A keep-alive agent whose one socket is `stream`: the ping and version requests share the channel. */
@@ -84,7 +86,8 @@ function get(agent: Agent, path: string): Promise<{ status: number; headers: Inc
 
 /**
  * The diagnosis behind `ssh-docker check`: each step on a connection of its own (not the pool),
- * timed, stopping at the first failure; later steps are reported as skipped.
+ * timed, stopping at the first failure; later steps are reported as skipped. A connection that
+ * passed is offered to the pool afterwards.
  */
 export async function runCheck(context: CheckContext): Promise<CheckReport> {
   const steps: CheckStep[] = [];
@@ -155,7 +158,12 @@ export async function runCheck(context: CheckContext): Promise<CheckReport> {
     started = Date.now();
     let ping: Awaited<ReturnType<typeof get>>;
     try {
-      agent = agentFor(await connection.openChannel());
+      // The channel holds a slot as the pool's do, so the count is right if the pool adopts the connection.
+      connection.active += 1;
+      agent = agentFor(await connection.openChannel().catch((err: unknown) => {
+        connection.active -= 1;
+        throw err;
+      }));
       ping = await get(agent, '/_ping');
       if (ping.status !== 200) throw Object.assign(new Error(`the daemon answered /_ping with HTTP ${ping.status}`), { code: 'ERR_DAEMON_UNREACHABLE' });
     } catch (err) {
@@ -192,6 +200,7 @@ export async function runCheck(context: CheckContext): Promise<CheckReport> {
     return finish();
   } finally {
     agent?.destroy();
-    connection.close();
+    // A connection that passed every step serves the requests that follow, if the pool has none.
+    if (failed || context.adopt?.(connection) !== true) connection.close();
   }
 }

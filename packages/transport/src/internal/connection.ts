@@ -57,6 +57,12 @@ type Client = InstanceType<typeof Client>;
 
 let nextId = 1;
 
+/** Who owns a connection: told once when it ends, and each time one of its channels is released. */
+export interface ConnectionHooks {
+  readonly onEnd: (connection: SshConnection, error: TransportError | undefined) => void;
+  readonly onRelease: (connection: SshConnection) => void;
+}
+
 /**
  * One ssh2 connection: TCP (or a jump host's channel), the handshake with host-key verification,
  * authentication, keepalive, and channels. It reports its end once, through `onEnd`.
@@ -78,18 +84,21 @@ export class SshConnection {
   #keepalive: NodeJS.Timeout | undefined;
   #lastData = Date.now();
   #unanswered = 0;
-  readonly #onEnd: (connection: SshConnection, error: TransportError | undefined) => void;
-  readonly #onRelease: (connection: SshConnection) => void;
+  #onEnd: ConnectionHooks['onEnd'];
+  #onRelease: ConnectionHooks['onRelease'];
 
-  constructor(
-    settings: ConnectionSettings,
-    limit: number,
-    hooks: { onEnd: (connection: SshConnection, error: TransportError | undefined) => void; onRelease: (connection: SshConnection) => void },
-  ) {
+  constructor(settings: ConnectionSettings, limit: number, hooks: ConnectionHooks) {
     this.settings = settings;
     this.limit = limit;
     this.#onEnd = hooks.onEnd;
     this.#onRelease = hooks.onRelease;
+  }
+
+  /** Hands a ready connection to a new owner (the pool taking over the one `check()` made). */
+  rehome(hooks: ConnectionHooks, limit: number): void {
+    this.#onEnd = hooks.onEnd;
+    this.#onRelease = hooks.onRelease;
+    this.limit = limit;
   }
 
   /** Opens TCP, verifies the host key, authenticates. Settles exactly once. */

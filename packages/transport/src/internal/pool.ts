@@ -1,6 +1,6 @@
 import type { TransportError, TransportErrorTarget } from '../errors.js';
 import { ChannelRefused, SshConnection } from './connection.js';
-import type { ConnectionSettings } from './connection.js';
+import type { ConnectionHooks, ConnectionSettings } from './connection.js';
 import { transportError, where } from './failures.js';
 import type { DockerStream } from './stream.js';
 
@@ -54,6 +54,16 @@ export class ConnectionPool {
     connectionsLost: 0,
     channelRefusals: 0,
     streamsOpened: 0,
+  };
+
+  /** What every connection of the pool tells it: its end, and each released channel. */
+  readonly #hooks: ConnectionHooks = {
+    onEnd: (ended, error) => {
+      this.#forget(ended, error);
+    },
+    onRelease: () => {
+      this.#pump();
+    },
   };
 
   constructor(settings: () => Promise<ConnectionSettings>, limits: PoolLimits) {
@@ -147,18 +157,7 @@ export class ConnectionPool {
   }
 
   #open(settings: ConnectionSettings): SshConnection {
-    const connection = new SshConnection(
-      settings,
-      this.#limits.maxChannelsPerConnection,
-      {
-        onEnd: (ended, error) => {
-          this.#forget(ended, error);
-        },
-        onRelease: () => {
-          this.#pump();
-        },
-      },
-    );
+    const connection = new SshConnection(settings, this.#limits.maxChannelsPerConnection, this.#hooks);
     this.#connections.add(connection);
     this.#counts.connectsStarted += 1;
     const ready = this.#connect(connection);
@@ -202,6 +201,20 @@ export class ConnectionPool {
         throw err;
       }
     }
+  }
+
+  /**
+   * Takes over a ready connection made outside the pool (by `check()`) when the pool has none, so
+   * the first requests after a check need no second handshake, and a password or passphrase given
+   * directly (cleared by that handshake) is not needed again. Returns false when it is not wanted.
+   */
+  adopt(connection: SshConnection): boolean {
+    if (this.#closed !== undefined || this.#connections.size > 0 || !connection.ready || connection.ended) return false;
+    connection.rehome(this.#hooks, this.#limits.maxChannelsPerConnection);
+    this.#connections.add(connection);
+    this.#counts.connectsStarted += 1;
+    this.#pump();
+    return true;
   }
 
   /** Hands free slots to waiters, and opens connections for those left waiting. */

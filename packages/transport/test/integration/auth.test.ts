@@ -261,15 +261,20 @@ describe('keyboard-interactive against a real sshd', () => {
       const res = await httpOver(await transport.openStream(), '/_ping');
       expect(res.status).toBe(200);
       expect(password.cleared).toBe(true);
-      const report = await createDockerSshTransport({
+      const checking = createDockerSshTransport({
         url: kbd.url,
         user: kbd.passwordUser,
         configFile: false,
         knownHostsFiles: [kbd.knownHostsFile],
         agent: false,
         password: () => Promise.resolve(Secret.from(kbd.password)),
-      }).check();
-      expect(report.steps.find((s) => s.name === 'auth')?.detail).toBe(`${kbd.passwordUser} by keyboard-interactive`);
+      });
+      try {
+        const report = await checking.check();
+        expect(report.steps.find((s) => s.name === 'auth')?.detail).toBe(`${kbd.passwordUser} by keyboard-interactive`);
+      } finally {
+        await checking.close();
+      }
     } finally {
       await transport.close();
     }

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDockerSshFixture } from '@ssh-docker/testkit';
+import { Secret } from '@ssh-docker/url';
 import type { DockerSshFixture } from '@ssh-docker/testkit';
 import { createDockerSshTransport } from '../../src/index.js';
 import type { DockerSshTransportOptions } from '../../src/index.js';
@@ -168,6 +169,38 @@ describe('remote side', () => {
       const hostKey = report.steps.find((s) => s.name === 'host key');
       expect(hostKey?.detail).toMatch(/^ssh-ed25519 SHA256:[A-Za-z0-9+/]{43} \(known\)$/);
       expect(report.steps.find((s) => s.name === 'auth')?.detail).toBe(`${fixture.user} by publickey`);
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('hands the connection a passing check() made to the requests that follow: one handshake, and a password given directly is not needed again', async () => {
+    const password = Secret.from(fixture.password);
+    const transport = createDockerSshTransport(options({ user: fixture.passwordUser, identityFiles: [], password }));
+    try {
+      const report = await transport.check();
+      expect(report.ok).toBe(true);
+      expect(report.steps.find((s) => s.name === 'auth')?.detail).toMatch(new RegExp(`^${fixture.passwordUser} by (password|keyboard-interactive)$`));
+      // Spent by the handshake, as always: only adopting that connection lets requests go on without it.
+      expect(password.cleared).toBe(true);
+      expect(transport.stats()).toMatchObject({ connections: 1, readyConnections: 1, connectsStarted: 1 });
+      const streams = await Promise.all([transport.openStream(), transport.openStream()]);
+      const answers = await Promise.all(streams.map((s) => httpOver(s, '/_ping')));
+      expect(answers.map((a) => a.status)).toEqual([200, 200]);
+      expect(transport.stats()).toMatchObject({ connections: 1, connectsStarted: 1, connectsFailed: 0, streamsOpened: 2 });
+      // The check's own channel was given back: all the slots are free again.
+      expect(await waitFor(() => Promise.resolve(transport.stats().openStreams === 0), 5000)).toBe(true);
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('keeps its own connection when check() fails, and closes it', async () => {
+    const transport = createDockerSshTransport(options({ user: fixture.noDockerUser }));
+    try {
+      expect((await transport.check()).ok).toBe(false);
+      expect(transport.stats()).toMatchObject({ connections: 0, connectsStarted: 0 });
+      expect(await waitFor(async () => (await fixture.countRemote(`sshd: ${fixture.noDockerUser}`)) === 0, 5000)).toBe(true);
     } finally {
       await transport.close();
     }
