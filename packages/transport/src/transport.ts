@@ -103,6 +103,9 @@ export interface DockerSshTransport {
 }
 
 /** Only these characters may reach a remote shell as a socket path (docker/cli validates alike). */
+/** How deep the first hop's own ProxyJump may nest before a loop is assumed (ssh itself has no limit). */
+const MAX_JUMP_DEPTH = 8;
+
 const SOCKET_PATH = /^\/[A-Za-z0-9._/-]{1,4095}$/;
 
 function positive(name: string, value: number | undefined, fallback: number, allowZero = false): number {
@@ -206,7 +209,8 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
     const recordTo = options.knownHostsFiles === undefined ? userFiles[0] : options.knownHostsFiles[0];
     const agent = options.agent === false ? undefined : (options.agent ?? resolved.expanded.agentsocket);
     const family = options.family ?? (resolved.addressfamily === 'inet' ? 4 : resolved.addressfamily === 'inet6' ? 6 : undefined);
-    if (resolved.proxycommand !== undefined && resolved.proxyjump === undefined && options.proxyJump === undefined) {
+    // A jump host's ProxyCommand is for resolveHops to judge: ssh uses the first hop's and overrides the others'.
+    if (jumpOf === undefined && resolved.proxycommand !== undefined && resolved.proxyjump === undefined && options.proxyJump === undefined) {
       throw transportError('ERR_SSH_CONFIG', `ProxyCommand for ${resolved.host} is not supported: use ProxyJump instead, or pass proxyJump`, hop);
     }
     const jump = jumpOf === undefined ? (options.proxyJump === false ? undefined : (options.proxyJump ?? resolved.proxyjump)) : undefined;
@@ -246,9 +250,14 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
    * on the hop before it, and the target through the last. Every hop's host key is verified with
    * its own known_hosts entries; hops reconnect on demand.
    */
-  async function jumpVia(spec: string, destination: ResolvedSshTarget): Promise<() => Promise<Duplex>> {
-    const hops: ConnectionSettings[] = [];
-    for (const raw of spec.split(',')) {
+  /**
+   * The hops of a ProxyJump list, each resolved with the config. As with ssh, which reaches the
+   * first hop with a plain `ssh -W` and each later one with `ssh -J <hops before it>`, the first
+   * hop's own ProxyJump applies (and its first hop's, and so on), while a later hop's is overridden.
+   */
+  async function resolveHops(spec: string, destination: ResolvedSshTarget, depth: number): Promise<ResolvedSshTarget[]> {
+    const hops: ResolvedSshTarget[] = [];
+    for (const [index, raw] of spec.split(',').entries()) {
       const parsed = parseJump(raw.trim());
       if (parsed === null || parsed.host === 'none') {
         throw transportError('ERR_SSH_CONFIG', `a ProxyJump hop for ${destination.host} is not [user@]host[:port]`, target);
@@ -261,8 +270,23 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
         env,
         localUser,
       });
-      hops.push(await settingsFor(resolvedHop, destination.host));
+      if (index === 0 && resolvedHop.proxycommand !== undefined) {
+        throw transportError('ERR_SSH_CONFIG', `ProxyCommand for the jump host ${resolvedHop.host} is not supported: use ProxyJump for it instead`, target);
+      }
+      if (index === 0 && resolvedHop.proxyjump !== undefined) {
+        if (depth >= MAX_JUMP_DEPTH) {
+          throw transportError('ERR_SSH_CONFIG', `ProxyJump for ${destination.host} goes through more than ${MAX_JUMP_DEPTH} levels of jump hosts, or loops (${resolvedHop.host} is reached through ${resolvedHop.proxyjump}): check the ProxyJump lines in ssh_config`, target);
+        }
+        hops.push(...(await resolveHops(resolvedHop.proxyjump, resolvedHop, depth + 1)));
+      }
+      hops.push(resolvedHop);
     }
+    return hops;
+  }
+
+  async function jumpVia(spec: string, destination: ResolvedSshTarget): Promise<() => Promise<Duplex>> {
+    const hops: ConnectionSettings[] = [];
+    for (const resolvedHop of await resolveHops(spec, destination, 0)) hops.push(await settingsFor(resolvedHop, destination.host));
     const live: (Promise<SshConnection> | undefined)[] = hops.map(() => undefined);
     const through = async (index: number, host: string, port: number): Promise<Duplex> => {
       const hop = hops[index];

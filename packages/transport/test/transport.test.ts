@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
@@ -87,6 +90,48 @@ describe('a connection reset before ssh2 takes the socket', () => {
     } finally {
       process.removeListener('uncaughtException', onUncaught);
       server.close();
+    }
+  });
+});
+
+describe('ProxyJump chains from ssh_config, resolved before anything connects', () => {
+  function withConfig(lines: string[]): { configFile: string; done: () => void } {
+    const dir = mkdtempSync(join(tmpdir(), 'sdk-jump-'));
+    const configFile = join(dir, 'config');
+    writeFileSync(configFile, `${lines.join('\n')}\n`);
+    return { configFile, done: () => rmSync(dir, { recursive: true, force: true }) };
+  }
+
+  it('refuses a loop of jump hosts (each first hop reached through the other) with ERR_SSH_CONFIG', async () => {
+    const { configFile, done } = withConfig(['Host target', '  ProxyJump a', 'Host a', '  ProxyJump b', 'Host b', '  ProxyJump a']);
+    const transport = createDockerSshTransport({ url: 'target', configFile, agent: false, knownHostsFiles: [] });
+    try {
+      await expect(transport.openStream()).rejects.toMatchObject({
+        code: 'ERR_SSH_CONFIG',
+        message: expect.stringMatching(/^ProxyJump for [ab] goes through more than 8 levels of jump hosts, or loops \([ab] is reached through [ab]\): check the ProxyJump lines in ssh_config$/) as string,
+      });
+      expect(transport.stats().connectsStarted).toBe(0);
+    } finally {
+      await transport.close();
+      done();
+    }
+  });
+
+  it("refuses the first jump host's ProxyCommand (ssh would run it), and ignores a later hop's (ssh's -J overrides it)", async () => {
+    const { configFile, done } = withConfig(['Host first', '  HostName 127.0.0.1', '  Port 1', '  ProxyCommand nc %h %p', 'Host later', '  ProxyCommand nc %h %p', 'Host plain', '  HostName 127.0.0.1', '  Port 1']);
+    const refused = createDockerSshTransport({ url: 'ssh://u@target', configFile, agent: false, knownHostsFiles: [], proxyJump: 'first,later' });
+    const ignored = createDockerSshTransport({ url: 'ssh://u@target', configFile, agent: false, knownHostsFiles: [], proxyJump: 'plain,later' });
+    try {
+      await expect(refused.openStream()).rejects.toMatchObject({
+        code: 'ERR_SSH_CONFIG',
+        message: 'ProxyCommand for the jump host first is not supported: use ProxyJump for it instead',
+      });
+      // Resolution passes; the first hop is then tried over TCP, and refused.
+      await expect(ignored.openStream()).rejects.toMatchObject({ code: 'ERR_CONNECTION_REFUSED' });
+    } finally {
+      await refused.close();
+      await ignored.close();
+      done();
     }
   });
 });

@@ -1,3 +1,4 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -168,6 +169,45 @@ describe('host keys against two real sshd with different keys', () => {
       expect(err.message).toContain(second.host);
     } finally {
       await onlyTarget.close();
+    }
+  });
+
+  it("follows the first jump host's own ProxyJump from ssh_config, as ssh does: the target through the fixture's sshd, reached through the second sshd", async () => {
+    const both = await knownHosts('chain', [(await readFile(fixture.knownHostsFile, 'utf8')).trim(), (await readFile(second.knownHostsFile, 'utf8')).trim()]);
+    const config = join(scratch, 'chain_config');
+    await writeFile(
+      config,
+      [
+        'Host target',
+        `  HostName ${fixture.host}`,
+        `  Port ${String(fixture.port)}`,
+        `  User ${fixture.user}`,
+        '  ProxyJump inner',
+        'Host inner',
+        `  HostName ${fixture.host}`,
+        `  Port ${String(fixture.port)}`,
+        `  User ${fixture.user}`,
+        `  ProxyJump ${fixture.user}@${second.host}:${String(second.port)}`,
+        '',
+      ].join('\n'),
+    );
+    const connects: { phase: string; host: string; port: number }[] = [];
+    const onConnect = (message: unknown): void => {
+      connects.push(message as { phase: string; host: string; port: number });
+    };
+    subscribe('ssh-docker:transport:connect', onConnect);
+    const transport = createDockerSshTransport({ url: 'target', configFile: config, identityFiles: [fixture.identityFile], agent: false, knownHostsFiles: [both] });
+    try {
+      expect((await httpOver(await transport.openStream(), '/_ping')).status).toBe(200);
+      // Outermost first: the second sshd (only reachable this way if inner's ProxyJump was followed), then inner, then the target.
+      expect(connects.filter((c) => c.phase === 'ready').map((c) => `${c.host}:${String(c.port)}`)).toEqual([
+        `${second.host}:${String(second.port)}`,
+        `${fixture.host}:${String(fixture.port)}`,
+        `${fixture.host}:${String(fixture.port)}`,
+      ]);
+    } finally {
+      unsubscribe('ssh-docker:transport:connect', onConnect);
+      await transport.close();
     }
   });
 });
