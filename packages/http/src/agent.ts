@@ -1,7 +1,8 @@
 import { Agent, type ClientRequest, type ClientRequestArgs, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { HttpError } from './errors.js';
+import { closedMidResponse, HttpError } from './errors.js';
 import { checkConnector, checkMs, DEFAULT_CONNECT_TIMEOUT_MS, openStream, type Connector } from './internal/connect.js';
+import { pathOnly } from './internal/diagnostics.js';
 
 /**
  * Default cap on concurrent connections (channels) per agent.
@@ -80,20 +81,13 @@ function failRequest(req: ClientRequest): void {
  * connection goes, dropping the stream's error. This fails it first with ours, `ERR_HTTP_CLOSED`
  * carrying the stream's error as `cause` (the transport's `ERR_CONNECTION_LOST`), so clients that
  * only see the response (dockerode's `logs -f` stream) still get a code that says what happened.
+ * The error names the path without its query, which may carry secrets (a build's `buildargs`).
  */
-/** A query may carry secrets (a build's `buildargs`): errors name the path only, as DockerClient's do. */
-function pathOnly(path: string): string {
-  const query = path.indexOf('?');
-  return query === -1 ? path : path.slice(0, query);
-}
-
 function carryStreamErrors(req: ClientRequest, res: IncomingMessage): void {
   const stream = res.socket;
   if (stream === null) return;
   const onError = (err: Error): void => {
-    if (!res.complete && !res.destroyed) {
-      res.destroy(new HttpError('ERR_HTTP_CLOSED', 'the connection closed before the response was complete; see err.cause', { method: req.method, path: pathOnly(req.path), cause: err }));
-    }
+    if (!res.complete && !res.destroyed) res.destroy(closedMidResponse(err, { method: req.method, path: pathOnly(req.path) }));
   };
   // Before Node's own listener, which leads to the 'aborted' destroy.
   stream.prependListener('error', onError);

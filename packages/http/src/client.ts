@@ -1,7 +1,7 @@
 import { request as httpRequest, type Agent, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { PassThrough, Readable, type Duplex } from 'node:stream';
 import { createDockerAgent, type DockerAgentOptions } from './agent.js';
-import { HttpError, codeOf } from './errors.js';
+import { closedMidResponse, HttpError, codeOf } from './errors.js';
 import { readDaemonMessage, readLimited } from './internal/body.js';
 import { checkConnector } from './internal/connect.js';
 import { channels, debug, pathOnly } from './internal/diagnostics.js';
@@ -473,12 +473,7 @@ export class DockerClient {
       res.on('error', (err: Error) => body.destroy(this.#mapError(err, where)));
       // 'aborted' comes before 'error'; a response the agent failed with the stream's error already carries it.
       res.on('aborted', () => {
-        const { errored } = res as IncomingMessage & { errored?: Error | null };
-        body.destroy(
-          errored === null || errored === undefined
-            ? new HttpError('ERR_HTTP_CLOSED', 'the connection closed before the response body was complete', where)
-            : this.#mapError(errored, where),
-        );
+        body.destroy(res.errored === null ? new HttpError('ERR_HTTP_CLOSED', 'the connection closed before the response body was complete', where) : this.#mapError(res.errored, where));
       });
       body.on('close', () => {
         signal?.removeEventListener('abort', onAbort);
@@ -540,6 +535,6 @@ export class DockerClient {
         cause: err,
       });
     }
-    return new HttpError('ERR_HTTP_CLOSED', 'the connection closed before the response was complete; see err.cause', { ...where, cause: err });
+    return closedMidResponse(err, where);
   }
 }

@@ -88,6 +88,11 @@ export class HttpError extends Error {
   }
 }
 
+/** A response cut off by its connection: `cause` is why (for the transport, `ERR_CONNECTION_LOST`). */
+export function closedMidResponse(cause: unknown, where: { method?: string; path?: string }): HttpError {
+  return new HttpError('ERR_HTTP_CLOSED', 'the connection closed before the response was complete; see err.cause', { ...where, cause });
+}
+
 /** Reads a string `code` from any thrown value. */
 export function codeOf(err: unknown): string | undefined {
   if (typeof err === 'object' && err !== null && 'code' in err) {

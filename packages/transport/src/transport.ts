@@ -102,10 +102,10 @@ export interface DockerSshTransport {
   stats(): TransportStats;
 }
 
-/** Only these characters may reach a remote shell as a socket path (docker/cli validates alike). */
 /** How deep the first hop's own ProxyJump may nest before a loop is assumed (ssh itself has no limit). */
 const MAX_JUMP_DEPTH = 8;
 
+/** Only these characters may reach a remote shell as a socket path (docker/cli validates alike). */
 const SOCKET_PATH = /^\/[A-Za-z0-9._/-]{1,4095}$/;
 
 function positive(name: string, value: number | undefined, fallback: number, allowZero = false): number {
@@ -246,11 +246,6 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
   const hopConnections = new Set<SshConnection>();
 
   /**
-   * ProxyJump, as ssh -J: the first hop is reached over TCP, each next one through a TCP forward
-   * on the hop before it, and the target through the last. Every hop's host key is verified with
-   * its own known_hosts entries; hops reconnect on demand.
-   */
-  /**
    * The hops of a ProxyJump list, each resolved with the config. As with ssh, which reaches the
    * first hop with a plain `ssh -W` and each later one with `ssh -J <hops before it>`, the first
    * hop's own ProxyJump applies (and its first hop's, and so on), while a later hop's is overridden.
@@ -284,6 +279,11 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
     return hops;
   }
 
+  /**
+   * ProxyJump, as ssh -J: the first hop is reached over TCP, each next one through a TCP forward
+   * on the hop before it, and the target through the last. Every hop's host key is verified with
+   * its own known_hosts entries; hops reconnect on demand.
+   */
   async function jumpVia(spec: string, destination: ResolvedSshTarget): Promise<() => Promise<Duplex>> {
     const hops: ConnectionSettings[] = [];
     for (const resolvedHop of await resolveHops(spec, destination, 0)) hops.push(await settingsFor(resolvedHop, destination.host));

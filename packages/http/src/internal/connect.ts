@@ -111,11 +111,12 @@ export function openStream(connect: Connector, options: OpenOptions, callback: (
       }
       if (stream.destroyed) {
         // A stream the transport destroyed in the meantime (its connection dropped) carries why.
-        const { errored } = stream as Duplex & { errored?: Error | null };
+        // (`?? undefined`: a Duplex from another stream library may have no `errored` at all.)
+        const why = stream.errored ?? undefined;
         finish(
-          errored === null || errored === undefined
+          why === undefined
             ? new HttpError('ERR_HTTP_CONNECT', 'the connector resolved with a stream that is already destroyed; open a fresh stream per call')
-            : connectError(errored),
+            : connectError(why),
         );
         return;
       }
