@@ -17,6 +17,26 @@ export function keyOptions(fixture: DockerSshFixture, extra: Partial<DockerSshTr
   };
 }
 
+/**
+ * Samples the process's memory every 10 ms from now (after a GC when `--expose-gc` allows one):
+ * `peak()` is the largest rise of the sum of `counters` seen so far; `stop()` ends the sampling.
+ */
+export function trackMemoryPeak(counters: readonly ('heapUsed' | 'external' | 'arrayBuffers')[]): { peak: () => number; stop: () => void } {
+  global.gc?.();
+  const sum = (usage: NodeJS.MemoryUsage): number => counters.reduce((total, counter) => total + usage[counter], 0);
+  const before = sum(process.memoryUsage());
+  let peak = 0;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, sum(process.memoryUsage()) - before);
+  }, 10);
+  return {
+    peak: () => peak,
+    stop: () => {
+      clearInterval(sampler);
+    },
+  };
+}
+
 /** The rejection of `promise`; fails the test when it resolves. */
 export async function failure(promise: Promise<unknown>): Promise<Error & { code?: string; causeCode?: string }> {
   try {

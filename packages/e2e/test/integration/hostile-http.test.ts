@@ -14,7 +14,7 @@ import { startDockerSshFixture } from '@ssh-docker/testkit';
 import type { DockerSshFixture } from '@ssh-docker/testkit';
 import { createDockerSshTransport } from '@ssh-docker/transport';
 import type { DockerSshTransport } from '@ssh-docker/transport';
-import { keyOptions, OUR_CODES } from './helpers.js';
+import { keyOptions, OUR_CODES, trackMemoryPeak } from './helpers.js';
 
 /** What a hostile daemon may make this process hold, over the baseline (it sends far more). */
 const MEMORY_LIMIT_BYTES = 64 * 1024 * 1024;
@@ -166,20 +166,14 @@ describe('a hostile HTTP peer behind a real SSH channel', () => {
       behave = c.behave;
       sent = 0;
       const client = new DockerClient(() => transport.openStream(), { apiVersion: '1.41', maxHeaderSize: DEFAULT_MAX_HEADER_SIZE });
-      global.gc?.();
-      const before = process.memoryUsage();
-      let peak = 0;
-      const sampler = setInterval(() => {
-        const now = process.memoryUsage();
-        peak = Math.max(peak, now.heapUsed + now.arrayBuffers - (before.heapUsed + before.arrayBuffers));
-      }, 10);
+      const memory = trackMemoryPeak(['heapUsed', 'arrayBuffers']);
       const started = Date.now();
       try {
         const err = await c.run(client).then(
           () => undefined,
           (e: unknown) => e as Error & { code?: string },
         );
-        console.info(`hostile http peer, ${c.name}: ${err?.code ?? 'completed'} after ${Date.now() - started} ms; peer sent ${sent} bytes; memory peak +${Math.round(peak / 1024)} KiB`);
+        console.info(`hostile http peer, ${c.name}: ${err?.code ?? 'completed'} after ${Date.now() - started} ms; peer sent ${sent} bytes; memory peak +${Math.round(memory.peak() / 1024)} KiB`);
         if (c.codes.length === 0) {
           expect(err).toBeUndefined();
         } else {
@@ -187,9 +181,9 @@ describe('a hostile HTTP peer behind a real SSH channel', () => {
           expect(c.codes).toContain(err?.code);
         }
         expect(Date.now() - started).toBeLessThan(15_000);
-        expect(peak).toBeLessThan(MEMORY_LIMIT_BYTES);
+        expect(memory.peak()).toBeLessThan(MEMORY_LIMIT_BYTES);
       } finally {
-        clearInterval(sampler);
+        memory.stop();
         client.close();
       }
     });

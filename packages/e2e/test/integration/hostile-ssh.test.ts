@@ -20,7 +20,7 @@ import { expectNoSecretLeak } from '@ssh-docker/testkit';
 import { createDockerSshTransport } from '@ssh-docker/transport';
 import type { DockerSshTransportOptions } from '@ssh-docker/transport';
 import { Secret } from '@ssh-docker/url';
-import { collectDiagnostics, OUR_CODES } from './helpers.js';
+import { collectDiagnostics, OUR_CODES, trackMemoryPeak } from './helpers.js';
 
 const CONNECT_TIMEOUT_MS = 2000;
 /** What a hostile peer may make this process hold, over the baseline: far below what it sends. */
@@ -166,13 +166,7 @@ describe('a hostile SSH peer', () => {
     it(`ends ${name} with ${codes.join(' or ')} within the connect timeout, memory bounded`, async () => {
       const peer = await hostile(behave);
       const transport = transportTo(peer.port);
-      global.gc?.();
-      const before = process.memoryUsage();
-      let peak = 0;
-      const sampler = setInterval(() => {
-        const now = process.memoryUsage();
-        peak = Math.max(peak, now.heapUsed + now.external + now.arrayBuffers - (before.heapUsed + before.external + before.arrayBuffers));
-      }, 10);
+      const memory = trackMemoryPeak(['heapUsed', 'external', 'arrayBuffers']);
       const started = Date.now();
       try {
         const err = await transport.openStream().then(
@@ -181,13 +175,13 @@ describe('a hostile SSH peer', () => {
         );
         const took = Date.now() - started;
         seen.push(err);
-        console.info(`hostile ssh peer, ${name}: ${err?.code ?? 'no error'} after ${took} ms; peer sent ${peer.sent()} bytes; memory peak +${Math.round(peak / 1024)} KiB`);
+        console.info(`hostile ssh peer, ${name}: ${err?.code ?? 'no error'} after ${took} ms; peer sent ${peer.sent()} bytes; memory peak +${Math.round(memory.peak() / 1024)} KiB`);
         expect(err?.code).toMatch(OUR_CODES);
         expect(codes).toContain(err?.code);
         expect(took).toBeLessThan(CONNECT_TIMEOUT_MS * 2 + 1000);
-        expect(peak).toBeLessThan(MEMORY_LIMIT_BYTES);
+        expect(memory.peak()).toBeLessThan(MEMORY_LIMIT_BYTES);
       } finally {
-        clearInterval(sampler);
+        memory.stop();
         await transport.close({ timeoutMs: 0 });
         await peer.close();
       }
@@ -301,13 +295,7 @@ describe('a hostile in-process SSH server that lets the client in', () => {
       const peer = await hostileServer(behave);
       const transport = transportTo(peer.port);
       const client = new DockerClient(() => transport.openStream(), { apiVersion: '1.41' });
-      global.gc?.();
-      const before = process.memoryUsage();
-      let peak = 0;
-      const sampler = setInterval(() => {
-        const now = process.memoryUsage();
-        peak = Math.max(peak, now.heapUsed + now.arrayBuffers - (before.heapUsed + before.arrayBuffers));
-      }, 10);
+      const memory = trackMemoryPeak(['heapUsed', 'arrayBuffers']);
       const started = Date.now();
       try {
         const err = await client.request({ path: '/_ping', versioned: false, timeoutMs: CONNECT_TIMEOUT_MS }).then(
@@ -316,13 +304,13 @@ describe('a hostile in-process SSH server that lets the client in', () => {
         );
         seen.push(err);
         const code = err?.code === 'ERR_HTTP_CONNECT' || err?.code === 'ERR_HTTP_CLOSED' ? (err.causeCode ?? err.code) : err?.code;
-        console.info(`hostile ssh server that ${name}: ${err?.code ?? 'no error'}/${err?.causeCode ?? '-'} after ${Date.now() - started} ms; sent ${peer.sent()} bytes; memory peak +${Math.round(peak / 1024)} KiB`);
+        console.info(`hostile ssh server that ${name}: ${err?.code ?? 'no error'}/${err?.causeCode ?? '-'} after ${Date.now() - started} ms; sent ${peer.sent()} bytes; memory peak +${Math.round(memory.peak() / 1024)} KiB`);
         expect(code).toMatch(OUR_CODES);
         expect(codes).toContain(code);
         expect(Date.now() - started).toBeLessThan(CONNECT_TIMEOUT_MS * 2 + 1000);
-        expect(peak).toBeLessThan(MEMORY_LIMIT_BYTES);
+        expect(memory.peak()).toBeLessThan(MEMORY_LIMIT_BYTES);
       } finally {
-        clearInterval(sampler);
+        memory.stop();
         client.close();
         await transport.close({ timeoutMs: 0 });
         await peer.close();
