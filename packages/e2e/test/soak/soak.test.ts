@@ -6,13 +6,14 @@
  * - 20% packet loss plus 100 ms delay: a 256 MiB image download and upload, byte-identical.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerClient } from '@ssh-docker/http';
 import { startDockerSshFixture } from '@ssh-docker/testkit';
 import type { DockerSshFixture } from '@ssh-docker/testkit';
 import { createDockerSshTransport } from '@ssh-docker/transport';
+import type { DockerSshTransportOptions } from '@ssh-docker/transport';
+import { keyOptions, openFds } from '../integration/helpers.js';
 
 const SCALE = Number(process.env.SOAK_SCALE ?? 1);
 if (!(SCALE > 0 && SCALE <= 1)) throw new RangeError('SOAK_SCALE must be in (0, 1]');
@@ -37,22 +38,8 @@ afterAll(async () => {
   await fixture.stop();
 });
 
-function options(extra: Record<string, unknown> = {}): Parameters<typeof createDockerSshTransport>[0] {
-  return {
-    url: fixture.url,
-    configFile: false,
-    identityFiles: [fixture.identityFile],
-    knownHostsFiles: [fixture.knownHostsFile],
-    agent: false,
-    connectTimeoutMs: 5000,
-    keepaliveIntervalMs: 2000,
-    keepaliveCountMax: 3,
-    ...extra,
-  };
-}
-
-function openFds(): number {
-  return readdirSync('/proc/self/fd').length;
+function options(extra: Partial<DockerSshTransportOptions> = {}): DockerSshTransportOptions {
+  return keyOptions(fixture, { connectTimeoutMs: 5000, keepaliveIntervalMs: 2000, keepaliveCountMax: 3, ...extra });
 }
 
 async function settleWithin<T>(promise: Promise<T>, ms: number): Promise<{ ok: true; value: T } | { ok: false; error: unknown } | 'lost'> {
