@@ -175,7 +175,8 @@ describe('a fixture that routes every connection through the relay', () => {
       await fixture.restore();
       const again = performance.now();
       await exec(client, 'true');
-      expect(performance.now() - again).toBeLessThan(250);
+      // Under this run's own undelayed time plus the delay: a slow machine's exec time is not the delay.
+      expect(performance.now() - again).toBeLessThan(fastMs + 250);
     } finally {
       client.end();
     }
