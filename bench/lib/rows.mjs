@@ -3,29 +3,15 @@
 import { spawn } from 'node:child_process';
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
-import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createDockerAgent, serveDockerSocket } from '@ssh-docker/http';
 import { createDockerSshTransport } from '@ssh-docker/transport';
 import Docker from 'dockerode';
-import { BareHttp, BarePool, bareChannel, bareConnect } from './bare.mjs';
+import { BarePool, bareChannel, bareConnect } from './bare.mjs';
 import { now } from './stats.mjs';
 
 export const PING = '/_ping';
 export const CONTAINERS = '/containers/json';
-
-/** A Writable that counts bytes and, when given, feeds a hash. */
-export function sink(hash) {
-  let bytes = 0;
-  const writable = new Writable({
-    write(chunk, _encoding, callback) {
-      bytes += chunk.length;
-      hash?.update(chunk);
-      callback();
-    },
-  });
-  return { writable, bytes: () => bytes };
-}
 
 /** One request on a Node http.Agent; resolves with the status once the body is consumed. */
 function nodeRequest(agent, { method = 'GET', path, socketPath, body, length, onBody }) {
@@ -334,4 +320,3 @@ export function bareRow(fixture, { channels = 8 } = {}) {
   };
 }
 
-export { BareHttp };

@@ -37,16 +37,6 @@ export function trackMemoryPeak(counters: readonly ('heapUsed' | 'external' | 'a
   };
 }
 
-/** The rejection of `promise`; fails the test when it resolves. */
-export async function failure(promise: Promise<unknown>): Promise<Error & { code?: string; causeCode?: string }> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error & { code?: string; causeCode?: string };
-  }
-  throw new Error('expected a failure');
-}
-
 export async function waitFor(check: () => boolean | Promise<boolean>, ms: number, everyMs = 50): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {

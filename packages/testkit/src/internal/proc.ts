@@ -1,6 +1,6 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess, StdioOptions } from 'node:child_process';
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { debuglog } from 'node:util';
 import { FixtureError } from '../errors.js';
 
@@ -129,15 +129,6 @@ export function hasEnv(pid: number, entry: string): boolean {
   const environ = readText(`/proc/${pid}/environ`);
   if (environ === undefined) return false;
   return environ.split('\0').includes(entry);
-}
-
-/** The inode of a process's network namespace, or undefined when it is gone. */
-export function netnsOf(pid: number | 'self'): string | undefined {
-  try {
-    return readlinkSync(`/proc/${pid}/ns/net`);
-  } catch {
-    return undefined;
-  }
 }
 
 export function isAlive(pid: number): boolean {
