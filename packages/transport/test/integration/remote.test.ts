@@ -75,7 +75,8 @@ describe('remote side', () => {
     try {
       const streams = await Promise.all(Array.from({ length: 5 }, () => transport.openStream()));
       await Promise.all(streams.map((s) => httpOver(s, '/_ping', { keepAlive: true })));
-      expect(await fixture.countRemote('docker system dial-stdio')).toBe(5);
+      // Polled: a dial-stdio of the test before may still be leaving the process table.
+      expect(await waitFor(async () => (await fixture.countRemote('docker system dial-stdio')) === 5, 5000)).toBe(true);
       for (const stream of streams) stream.destroy();
       expect(await waitFor(async () => (await fixture.countRemote('docker system dial-stdio')) === 0, 5000)).toBe(true);
       // The remote process ends before sshd's channel close reaches us: the count follows shortly after.
