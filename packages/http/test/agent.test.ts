@@ -36,6 +36,13 @@ function get(agent: Agent, path = '/_ping'): Promise<{ status: number; body: str
   });
 }
 
+/** Polls `check` until it holds or `ms` pass; a fixed sleep would race a loaded machine's timers. */
+async function until(check: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  return check();
+}
+
 function failure(agent: Agent): Promise<HttpError> {
   return get(agent).then(
     () => {
@@ -63,8 +70,7 @@ describe('createDockerAgent', () => {
     const agent = createDockerAgent(s.connect);
     agents.push(agent);
     expect(await get(agent)).toEqual({ status: 200, body: 'ok' });
-    await new Promise((r) => setTimeout(r, 60));
-    expect(Object.values(agent.freeSockets).flat()).toHaveLength(0);
+    expect(await until(() => Object.values(agent.freeSockets).flat().length === 0, 2000)).toBe(true);
     expect(await get(agent)).toEqual({ status: 200, body: 'ok' });
     expect(s.opened()).toBe(2);
   });
@@ -83,8 +89,8 @@ describe('createDockerAgent', () => {
     agents.push(agent);
     await get(agent);
     expect(Object.values(agent.freeSockets).flat()).toHaveLength(1);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(Object.values(agent.freeSockets).flat()).toHaveLength(0);
+    // Well under the default idle timeout, so only the 50 ms given can have closed it.
+    expect(await until(() => Object.values(agent.freeSockets).flat().length === 0, 1000)).toBe(true);
     await get(agent);
     expect(s.opened()).toBe(2);
   });
@@ -117,8 +123,7 @@ describe('createDockerAgent', () => {
     await get(agent);
     await get(agent);
     expect(streams).toHaveLength(1);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(streams[0]!.destroyed).toBe(true);
+    expect(await until(() => streams[0]!.destroyed, 1000)).toBe(true);
   });
 
   test('a connector that rejects fails the request with ERR_HTTP_CONNECT, keeping its error and code', async () => {
