@@ -131,5 +131,7 @@ for (const [i, k] of keys.entries()) await appendKnownHost(path, { host: host + 
         for (const [i, key] of j.keys.entries()) expect(kh.verify({ host: `${j.host}-${i}`, port: 2222, key }).status).toBe('trusted');
       }
     },
+    // Up to 20 runs of up to 6 fresh node processes each, beside other test files on a small machine.
+    120_000,
   );
 });
