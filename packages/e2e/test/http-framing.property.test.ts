@@ -136,7 +136,7 @@ function count(kind: string, outcome: Outcome): void {
 }
 
 afterAll(() => {
-  // The figure for SECURITY-TABLE.md: how many hostile responses were tried, and how each ended.
+  // The figure for SECURITY.md's promises table: how many hostile responses were tried, and how each ended.
   console.info(`http framing outcomes (${numRuns} runs per property): ${JSON.stringify(Object.fromEntries([...tally].sort()))}`);
 });
 
