@@ -53,9 +53,9 @@ describe('createDockerSshTransport refuses caller mistakes before connecting', (
   });
 });
 
-describe('a connection reset before ssh2 takes the socket', () => {
-  it('fails the request with ERR_CONNECTION_LOST, never an uncaught ECONNRESET, while credentials are still being prepared', async () => {
-    // The window the soak found: TCP is up, a password provider is still answering, and sshd restarts.
+describe('a connection reset before the handshake', () => {
+  it('fails the request with ERR_CONNECTION_LOST, never an uncaught ECONNRESET, and asks no provider', async () => {
+    // The window the soak found: TCP is up and sshd restarts. A provider used to be asked at this point.
     const accepted: Socket[] = [];
     const server = createServer((socket) => {
       accepted.push(socket);
@@ -64,6 +64,7 @@ describe('a connection reset before ssh2 takes the socket', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     const uncaught: Error[] = [];
+    let asked = 0;
     const onUncaught = (err: Error): void => {
       uncaught.push(err);
     };
@@ -74,6 +75,7 @@ describe('a connection reset before ssh2 takes the socket', () => {
         url: `ssh://u@127.0.0.1:${String(port)}`,
         knownHostsFiles: [],
         password: async () => {
+          asked += 1;
           await sleep(150);
           return Secret.from('pw');
         },
@@ -84,6 +86,7 @@ describe('a connection reset before ssh2 takes the socket', () => {
       });
       // The pool retries a connection lost this early (as for MaxStartups) a few times, then gives up once.
       expect(accepted.length).toBeGreaterThan(1);
+      expect(asked).toBe(0);
       expect(transport.stats()).toMatchObject({ connectsStarted: 1, connectsFailed: 1, connections: 0 });
       await transport.close();
       expect(uncaught).toEqual([]);

@@ -5,6 +5,7 @@ import ssh2 from 'ssh2';
 import type { Algorithms, ClientChannel, ConnectConfig } from 'ssh2';
 import { createHostKeyVerifier } from '@ssh-docker/hostkeys';
 import type { HostKeyPolicy, HostKeyVerifier, KnownHosts } from '@ssh-docker/hostkeys';
+import type { Secret } from '@ssh-docker/url';
 import type { TransportError, TransportErrorTarget } from '../errors.js';
 import { authHandler } from './credentials.js';
 import type { AuthAttempt, Credentials } from './credentials.js';
@@ -108,13 +109,6 @@ export class SshConnection {
     publish('connect', { phase: 'start', connection: this.id, host: target.host, port: target.port, user: target.user });
     const sock = await this.#openSocket();
     this.report.tcpMs = Date.now() - started;
-    // Until ssh2 takes the socket, nothing else listens: a reset now (sshd restarted while the
-    // credentials are prepared) must fail this connect, not become an uncaught exception. The
-    // listener stays; ssh2 adds its own and reports errors after that.
-    let lostEarly: Error | undefined;
-    sock.on('error', (err: Error) => {
-      lostEarly ??= err;
-    });
     const verifier = createHostKeyVerifier({
       knownHosts: this.settings.knownHosts,
       host: target.host,
@@ -123,21 +117,9 @@ export class SshConnection {
       ...(this.settings.hostKeyAlias === undefined ? {} : { hostKeyAlias: this.settings.hostKeyAlias }),
       ...(this.settings.recordTo === undefined ? {} : { recordTo: this.settings.recordTo }),
     });
-    let attempt: AuthAttempt;
+    // ssh2 takes the socket at once (no await in between), so its listeners see any reset from here on.
     try {
-      attempt = await this.settings.credentials.prepare(target.user);
-    } catch (err) {
-      sock.destroy();
-      throw err;
-    }
-    if (lostEarly !== undefined || sock.destroyed) {
-      sock.destroy();
-      this.ended = true;
-      attempt.finish('not-reached');
-      throw transportError('ERR_CONNECTION_LOST', `SSH connection to ${where(target)} closed before the handshake began: the server may have restarted; the request can be retried`, target, lostEarly, attempt.secrets);
-    }
-    try {
-      await this.#handshake(sock, verifier, attempt, started);
+      await this.#handshake(sock, verifier, started);
     } catch (err) {
       sock.destroy();
       this.#client?.removeAllListeners();
@@ -189,28 +171,40 @@ export class SshConnection {
     });
   }
 
-  #handshake(sock: Duplex, verifier: HostKeyVerifier, attempt: AuthAttempt, started: number): Promise<void> {
-    const { target, connectTimeoutMs } = this.settings;
+  /**
+   * Key exchange, host key check, then authentication. The credentials are prepared (keys read and
+   * decrypted, providers asked) only when ssh2 first asks for an auth method: after the server has
+   * proved it holds a trusted host key, as ssh asks for a passphrase only then. A refused, silent or
+   * dropped server never makes a provider run or a key be decrypted.
+   */
+  #handshake(sock: Duplex, verifier: HostKeyVerifier, started: number): Promise<void> {
+    const { target, connectTimeoutMs, credentials } = this.settings;
     const client = new Client();
     this.#client = client;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       let authStarted = 0;
       let lastMethod: string | undefined;
+      let attempt: AuthAttempt | undefined;
+      let handler: ReturnType<typeof authHandler> | undefined;
+      let preparing = false;
+      const secrets = (): Secret[] => attempt?.secrets ?? [];
       const settle = (err: Error | undefined): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         // A server that saw the credentials (auth began) makes them spent; a network failure before does not.
-        attempt.finish(err === undefined ? 'authenticated' : authStarted > 0 ? 'rejected' : 'not-reached');
+        // Credentials still being prepared are finished by the preparation itself, as not reached.
+        attempt?.finish(err === undefined ? 'authenticated' : authStarted > 0 ? 'rejected' : 'not-reached');
         if (err === undefined) resolve();
         else reject(err);
       };
-      const timer = setTimeout(() => {
+      const expire = (): void => {
         settle(transportError('ERR_CONNECT_TIMEOUT', `SSH handshake with ${where(target)} did not complete within ${connectTimeoutMs} ms: the server may be overloaded (MaxStartups) or not an SSH server`, target));
         client.end();
         sock.destroy();
-      }, connectTimeoutMs);
+      };
+      let timer = setTimeout(expire, connectTimeoutMs);
 
       client.on('handshake', () => {
         this.report.hostKeyMs = Date.now() - started - this.report.tcpMs;
@@ -221,7 +215,7 @@ export class SshConnection {
         if (lastMethod !== undefined) this.report.authMethod = lastMethod;
         client.removeAllListeners('error');
         client.on('error', (err: Error) => {
-          this.#end(transportError('ERR_CONNECTION_LOST', `SSH connection to ${where(target)} was lost; the next request reconnects`, target, err, attempt.secrets));
+          this.#end(transportError('ERR_CONNECTION_LOST', `SSH connection to ${where(target)} was lost; the next request reconnects`, target, err, secrets()));
         });
         client.on('close', () => {
           this.#end(transportError('ERR_CONNECTION_LOST', `SSH connection to ${where(target)} was closed; the next request reconnects`, target));
@@ -235,8 +229,9 @@ export class SshConnection {
           return;
         }
         if (err.level === 'client-authentication') {
-          const tried = attempt.described.length === 0 ? 'no credentials (no agent, no identity file found, no password)' : attempt.described.join(', ');
-          const spent = attempt.spent
+          const described = attempt?.described ?? [];
+          const tried = described.length === 0 ? 'no credentials (no agent, no identity file found, no password)' : described.join(', ');
+          const spent = attempt?.spent === true
             ? '; a password or passphrase given as a Secret is cleared after the first connection: pass a provider function to reconnect with it'
             : '';
           settle(
@@ -245,13 +240,13 @@ export class SshConnection {
               `SSH authentication as ${target.user} on ${where(target)} failed: tried ${tried}. Check the user name and that the public key is in ~/.ssh/authorized_keys there${spent}`,
               target,
               undefined,
-              attempt.secrets,
+              secrets(),
             ),
           );
           return;
         }
         if (err.level === 'client-timeout') {
-          settle(transportError('ERR_CONNECT_TIMEOUT', `SSH handshake with ${where(target)} timed out`, target, err, attempt.secrets));
+          settle(transportError('ERR_CONNECT_TIMEOUT', `SSH handshake with ${where(target)} timed out`, target, err, secrets()));
           return;
         }
         // sshd's MaxStartups drops a new connection before or during the key exchange: a transient
@@ -263,7 +258,7 @@ export class SshConnection {
               `SSH connection to ${where(target)} closed during the handshake: the server may be dropping new connections (MaxStartups) or refusing this client`,
               target,
               err,
-              attempt.secrets,
+              secrets(),
             ),
           );
           return;
@@ -275,7 +270,7 @@ export class SshConnection {
               `SSH handshake with ${where(target)} failed: the server and the hardened algorithm profile have nothing in common, or the server ended the key exchange. Check the server's sshd_config, or pass \`algorithms\``,
               target,
               err,
-              attempt.secrets,
+              secrets(),
             ),
           );
           return;
@@ -286,7 +281,36 @@ export class SshConnection {
         settle(transportError('ERR_CONNECTION_LOST', `SSH connection to ${where(target)} closed during the handshake: the server may be dropping new connections (MaxStartups) or refusing this client`, target));
       });
 
-      const handler = authHandler(attempt.methods);
+      type Next = Parameters<ReturnType<typeof authHandler>>[2];
+      const nextMethod = (methodsLeft: Parameters<ReturnType<typeof authHandler>>[0], partial: boolean | null, next: Next): void => {
+        if (handler !== undefined) {
+          handler(methodsLeft, partial, (method) => {
+            if (method !== false) lastMethod = method.type;
+            next(method);
+          });
+          return;
+        }
+        if (preparing) return;
+        preparing = true;
+        // Preparing may wait on a provider (a prompt, a vault): its time is not the server's.
+        clearTimeout(timer);
+        credentials.prepare(target.user, () => settled).then(
+          (prepared) => {
+            if (settled) {
+              prepared.finish('not-reached');
+              return;
+            }
+            attempt = prepared;
+            handler = authHandler(prepared.methods);
+            timer = setTimeout(expire, connectTimeoutMs);
+            nextMethod(methodsLeft, partial, next);
+          },
+          (err: unknown) => {
+            settle(err instanceof Error ? err : new Error(String(err)));
+            client.end();
+          },
+        );
+      };
       const config: ConnectConfig = {
         sock: sock,
         username: target.user,
@@ -297,12 +321,7 @@ export class SshConnection {
         keepaliveInterval: 0,
         agentForward: false,
         tryKeyboard: true,
-        authHandler: ((methodsLeft: Parameters<typeof handler>[0], partial: Parameters<typeof handler>[1], next: Parameters<typeof handler>[2]) => {
-          handler(methodsLeft, partial, (method) => {
-            if (method !== false) lastMethod = method.type;
-            next(method);
-          });
-        }) as unknown as NonNullable<ConnectConfig['authHandler']>,
+        authHandler: nextMethod as unknown as NonNullable<ConnectConfig['authHandler']>,
       };
       client.connect(config);
     });

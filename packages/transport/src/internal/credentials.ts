@@ -76,7 +76,11 @@ export class Credentials {
     return (isSecret(password) && password.cleared) || (isSecret(passphrase) && passphrase.cleared);
   }
 
-  async prepare(username: string): Promise<AuthAttempt> {
+  /**
+   * Reads and decrypts the keys and asks the providers, in order. `abandoned` is checked before each
+   * provider and each key: once the connection it was for has ended, nothing more is asked or decrypted.
+   */
+  async prepare(username: string, abandoned: () => boolean = () => false): Promise<AuthAttempt> {
     const methods: AuthMethod[] = [];
     const described: string[] = [];
     const secrets: Secret[] = [];
@@ -93,6 +97,7 @@ export class Credentials {
     let passphrase: { secret: Secret; direct: boolean } | undefined;
     let passphraseAsked = false;
     for (const file of options.identityFiles) {
+      if (abandoned()) break;
       const shown = file.startsWith(`${options.homeDir}/`) ? `~${file.slice(options.homeDir.length)}` : file;
       let data: Buffer;
       try {
@@ -111,6 +116,7 @@ export class Credentials {
             used.push(passphrase);
           }
         }
+        if (abandoned()) break;
         if (passphrase === undefined) {
           described.push(`key ${shown} (encrypted, no passphrase given)`);
           continue;
@@ -131,7 +137,7 @@ export class Credentials {
       described.push(`key ${shown}`);
     }
 
-    const password = await obtain(options.password);
+    const password = abandoned() ? undefined : await obtain(options.password);
     if (password !== undefined) {
       secrets.push(password.secret);
       used.push(password);

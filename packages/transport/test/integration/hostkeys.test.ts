@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KnownHosts } from '@ssh-docker/hostkeys';
 import { startDockerSshFixture } from '@ssh-docker/testkit';
+import { Secret } from '@ssh-docker/url';
 import type { DockerSshFixture, SecondSshd } from '@ssh-docker/testkit';
 import { createDockerSshTransport } from '../../src/index.js';
 import type { DockerSshTransportOptions } from '../../src/index.js';
@@ -70,6 +71,42 @@ describe('host keys against two real sshd with different keys', () => {
       expect(err.message).toContain('REMOTE HOST IDENTIFICATION HAS CHANGED');
     } finally {
       await transport.close();
+    }
+  });
+
+  it('asks no password or passphrase provider, and decrypts no key, for a refused host key; asks them once it is trusted', async () => {
+    const asked: string[] = [];
+    const providers = {
+      identityFiles: [fixture.encryptedIdentityFile],
+      passphrase: () => {
+        asked.push('passphrase');
+        return Promise.resolve(Secret.from(fixture.passphrase));
+      },
+      password: () => {
+        asked.push('password');
+        return Promise.resolve(Secret.from(fixture.password));
+      },
+    };
+    const changedLines = fixture.hostKeys.map((k) => `${name(second.host, second.port)} ${k.type} ${k.blob.toString('base64')}`);
+    for (const [file, lines, code] of [
+      ['refused-unknown', [], 'ERR_HOST_KEY_UNKNOWN'],
+      ['refused-changed', changedLines, 'ERR_HOST_KEY_CHANGED'],
+    ] as const) {
+      const refused = createDockerSshTransport(toSecond({ ...providers, knownHostsFiles: [await knownHosts(file, [...lines])] }));
+      try {
+        expect((await failure(refused.openStream())).code).toBe(code);
+      } finally {
+        await refused.close();
+      }
+    }
+    expect(asked).toEqual([]);
+    const goodLines = second.hostKeys.map((k) => `${name(second.host, second.port)} ${k.type} ${k.blob.toString('base64')}`);
+    const trusted = createDockerSshTransport(toSecond({ ...providers, knownHostsFiles: [await knownHosts('trusted', goodLines)] }));
+    try {
+      expect((await httpOver(await trusted.openStream(), '/_ping')).status).toBe(200);
+      expect(asked).toContain('passphrase');
+    } finally {
+      await trusted.close();
     }
   });
 
