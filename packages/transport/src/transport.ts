@@ -46,7 +46,10 @@ export interface DockerSshTransportOptions {
   readonly hostKeyPolicy?: HostKeyPolicy;
   /** known_hosts files: default UserKnownHostsFile then GlobalKnownHostsFile from the config. */
   readonly knownHostsFiles?: readonly string[];
-  /** TCP connect and SSH handshake, each: default ConnectTimeout from the config, else 10,000 ms. */
+  /**
+   * TCP connect and SSH handshake, each: default ConnectTimeout from the config, else 10,000 ms.
+   * The time a password or passphrase provider takes to answer is not counted.
+   */
   readonly connectTimeoutMs?: number;
   /** Keepalive interval (0 turns it off): default ServerAliveInterval from the config, else 15,000 ms. */
   readonly keepaliveIntervalMs?: number;
