@@ -52,8 +52,11 @@ interface Server {
   close(): Promise<void>;
 }
 
-/** An ssh2 server that rejects every auth method, or drops each connection right after the key exchange. */
-async function server(behave: 'reject-auth' | 'drop-after-kex'): Promise<Server> {
+/**
+ * An ssh2 server that rejects every auth method, drops each connection right after the key
+ * exchange, or lets everyone in and accepts every exec (the channel stays open, silent).
+ */
+async function server(behave: 'reject-auth' | 'drop-after-kex' | 'accept'): Promise<Server> {
   const offered: string[] = [];
   const clients = new Set<Connection>();
   const ssh = new ssh2.Server({ hostKeys: [hostKey] }, (client) => {
@@ -64,7 +67,13 @@ async function server(behave: 'reject-auth' | 'drop-after-kex'): Promise<Server>
     });
     client.on('authentication', (ctx) => {
       offered.push(ctx.method);
-      ctx.reject(['publickey', 'password', 'keyboard-interactive']);
+      if (behave === 'accept') ctx.accept();
+      else ctx.reject(['publickey', 'password', 'keyboard-interactive']);
+    });
+    client.on('session', (accept) => {
+      accept().on('exec', (acceptExec) => {
+        acceptExec();
+      });
     });
   });
   await new Promise<void>((resolve) => ssh.listen(0, '127.0.0.1', resolve));
@@ -140,6 +149,21 @@ describe('credentials prepared only after the host key is trusted', () => {
       expect(asked).toEqual(['passphrase', 'password']);
       expect(peer.offered).toEqual(expect.arrayContaining(['publickey', 'password']));
       expect(given.every((secret) => secret.cleared)).toBe(true);
+    } finally {
+      await transport.close();
+      await peer.close();
+    }
+  });
+
+  it('does not count the time a provider takes against connectTimeoutMs', async () => {
+    const peer = await server('accept');
+    const { options, asked } = counted(peer.port, knownHosts('kh-slow', peer.port, hostPublic), 900);
+    const transport = createDockerSshTransport({ ...options, connectTimeoutMs: 400 });
+    try {
+      const stream = await transport.openStream();
+      expect(asked).toEqual(['passphrase', 'password']);
+      expect(peer.offered).toContain('publickey');
+      stream.destroy();
     } finally {
       await transport.close();
       await peer.close();
