@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Secret } from '@ssh-docker/url';
+import type { AuthenticationType } from 'ssh2';
 import { authHandler, Credentials } from '../src/internal/credentials.js';
+import type { AuthAttempt, AuthMethod } from '../src/internal/credentials.js';
 
 let dir: string;
 let plainKey: string;
@@ -25,12 +27,28 @@ afterAll(() => {
 
 const base = { homeDir: '/home/nobody', identitiesOnly: false };
 
+/** Offers the attempt's methods as ssh2 does, to a server that allows `allowed` (null: anything), until none is left. */
+async function offerAll(attempt: AuthAttempt, allowed: AuthenticationType[] | null = null): Promise<AuthMethod[]> {
+  const out: AuthMethod[] = [];
+  let failed: ((err: Error) => void) | undefined;
+  const handler = authHandler(attempt.methods, (err) => failed?.(err));
+  for (;;) {
+    const method = await new Promise<AuthMethod | false>((resolve, reject) => {
+      failed = reject;
+      handler(allowed, false, resolve);
+    });
+    if (method === false) return out;
+    out.push(method);
+  }
+}
+
 describe('Credentials', () => {
   it('tries the agent, then each readable key, then password and keyboard-interactive, skipping missing files', async () => {
     const credentials = new Credentials({ ...base, agent: '/run/agent.sock', identityFiles: [join(dir, 'missing'), plainKey, join(dir, 'garbage')], password: Secret.from('pw') });
     const attempt = await credentials.prepare('deploy');
-    expect(attempt.methods.map((m) => m.type)).toEqual(['agent', 'publickey', 'password', 'keyboard-interactive']);
+    expect(attempt.methods.map((m) => m.type)).toEqual(['agent', 'publickey', 'deferred-password']);
     expect(attempt.described).toEqual(['ssh-agent', `key ${plainKey}`, `key ${join(dir, 'garbage')} (not a usable private key)`, 'password', 'keyboard-interactive']);
+    expect((await offerAll(attempt)).map((m) => m.type)).toEqual(['agent', 'publickey', 'password', 'keyboard-interactive']);
     attempt.finish('not-reached');
   });
 
@@ -59,9 +77,13 @@ describe('Credentials', () => {
   it('keeps a direct password when the server was never reached, clears it once a server saw it', async () => {
     const password = Secret.from('pw');
     const credentials = new Credentials({ ...base, identityFiles: [], password });
-    (await credentials.prepare('u')).finish('not-reached');
+    const first = await credentials.prepare('u');
+    await offerAll(first);
+    first.finish('not-reached');
     expect(password.cleared).toBe(false);
-    (await credentials.prepare('u')).finish('rejected');
+    const second = await credentials.prepare('u');
+    await offerAll(second);
+    second.finish('rejected');
     expect(password.cleared).toBe(true);
     const after = await credentials.prepare('u');
     expect(after.methods).toEqual([]);
@@ -79,15 +101,60 @@ describe('Credentials', () => {
         return Promise.resolve(secret);
       },
     });
-    (await credentials.prepare('u')).finish('not-reached');
-    (await credentials.prepare('u')).finish('authenticated');
+    for (const outcome of ['not-reached', 'authenticated'] as const) {
+      const attempt = await credentials.prepare('u');
+      await offerAll(attempt);
+      attempt.finish(outcome);
+    }
     expect(given).toHaveLength(2);
     expect(given.every((s) => s.cleared)).toBe(true);
   });
 
+  it('asks for no password while the server takes only keys, and keeps a direct one it never offered', async () => {
+    let asked = 0;
+    const byProvider = await new Credentials({
+      ...base,
+      identityFiles: [plainKey],
+      password: () => {
+        asked += 1;
+        return Promise.resolve(Secret.from('pw'));
+      },
+    }).prepare('u');
+    expect((await offerAll(byProvider, ['publickey'])).map((m) => m.type)).toEqual(['publickey']);
+    byProvider.finish('rejected');
+    expect(asked).toBe(0);
+    const password = Secret.from('pw');
+    const direct = await new Credentials({ ...base, identityFiles: [plainKey], password }).prepare('u');
+    await offerAll(direct, ['publickey']);
+    direct.finish('rejected');
+    expect(password.cleared).toBe(false);
+  });
+
+  it('offers nothing, and wipes it, when the password arrives after the attempt ended', async () => {
+    let release: (() => void) | undefined;
+    const given: Secret[] = [];
+    const attempt = await new Credentials({
+      ...base,
+      identityFiles: [],
+      password: async () => {
+        await new Promise<void>((resolve) => (release = resolve));
+        const secret = Secret.from('late');
+        given.push(secret);
+        return secret;
+      },
+    }).prepare('u');
+    const offering = offerAll(attempt);
+    await new Promise((r) => setImmediate(r));
+    attempt.finish('not-reached');
+    release?.();
+    expect(await offering).toEqual([]);
+    expect(given).toHaveLength(1);
+    expect(given[0]?.cleared).toBe(true);
+  });
+
   it('wipes the password bytes it handed to ssh2 when the attempt ends', async () => {
     const attempt = await new Credentials({ ...base, identityFiles: [], password: Secret.from('pw') }).prepare('u');
-    const method = attempt.methods.find((m) => m.type === 'password');
+    const method = (await offerAll(attempt)).find((m) => m.type === 'password');
     const bytes = method?.type === 'password' ? method.password : Buffer.alloc(0);
     expect(bytes.toString()).toBe('pw');
     attempt.finish('authenticated');
@@ -96,7 +163,7 @@ describe('Credentials', () => {
 
   it('refuses a provider that does not give a Secret, as a caller mistake', async () => {
     const credentials = new Credentials({ ...base, identityFiles: [], password: () => Promise.resolve('pw' as unknown as Secret) });
-    await expect(credentials.prepare('u')).rejects.toThrow(new TypeError('a password or passphrase provider must resolve to a Secret'));
+    await expect(offerAll(await credentials.prepare('u'))).rejects.toThrow(new TypeError('a password or passphrase provider must resolve to a Secret'));
   });
 });
 
@@ -106,7 +173,9 @@ describe('authHandler', () => {
       { type: 'agent' as const, username: 'u', agent: '/a' },
       { type: 'password' as const, username: 'u', password: Buffer.from('p') },
     ];
-    const handler = authHandler(methods);
+    const handler = authHandler(methods, (err) => {
+      throw err;
+    });
     const chosen: unknown[] = [];
     handler(null, null, (m) => chosen.push(m === false ? false : m.type));
     handler(['password', 'keyboard-interactive'], false, (m) => chosen.push(m === false ? false : m.type));

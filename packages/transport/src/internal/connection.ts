@@ -175,7 +175,8 @@ export class SshConnection {
    * Key exchange, host key check, then authentication. The credentials are prepared (keys read and
    * decrypted, providers asked) only when ssh2 first asks for an auth method: after the server has
    * proved it holds a trusted host key, as ssh asks for a passphrase only then. A refused, silent or
-   * dropped server never makes a provider run or a key be decrypted.
+   * dropped server never makes a provider run or a key be decrypted. The password is asked for later
+   * still, only if the server wants one after the keys.
    */
   #handshake(sock: Duplex, verifier: HostKeyVerifier, started: number): Promise<void> {
     const { target, connectTimeoutMs, credentials } = this.settings;
@@ -301,7 +302,10 @@ export class SshConnection {
               return;
             }
             attempt = prepared;
-            handler = authHandler(prepared.methods);
+            handler = authHandler(prepared.methods, (err) => {
+              settle(err);
+              client.end();
+            });
             timer = setTimeout(expire, connectTimeoutMs);
             nextMethod(methodsLeft, partial, next);
           },

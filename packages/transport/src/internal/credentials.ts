@@ -18,9 +18,22 @@ export type AuthMethod =
   | { type: 'password'; username: string; password: Buffer }
   | { type: 'keyboard-interactive'; username: string; prompt: (name: string, instructions: string, lang: string, prompts: { prompt: string; echo?: boolean }[], finish: KeyboardInteractiveCallback) => void };
 
+/**
+ * Password and keyboard-interactive, whose password is asked for only when the server still wants
+ * one of them (as ssh does): `expand()` gets it and returns the two methods, or none once the
+ * attempt is over.
+ */
+export interface DeferredPassword {
+  type: 'deferred-password';
+  expand(): Promise<AuthMethod[]>;
+}
+
+/** A method to offer, or the password methods still to be asked for. */
+export type PlannedMethod = AuthMethod | DeferredPassword;
+
 /** The methods for one connection attempt, and how to clean up after it. */
 export interface AuthAttempt {
-  readonly methods: AuthMethod[];
+  readonly methods: PlannedMethod[];
   /** What will be tried, for the failure message: never a secret. */
   readonly described: string[];
   /** Secrets to redact from anything this attempt produces. */
@@ -81,7 +94,7 @@ export class Credentials {
    * provider and each key: once the connection it was for has ended, nothing more is asked or decrypted.
    */
   async prepare(username: string, abandoned: () => boolean = () => false): Promise<AuthAttempt> {
-    const methods: AuthMethod[] = [];
+    const methods: PlannedMethod[] = [];
     const described: string[] = [];
     const secrets: Secret[] = [];
     const wipe: Buffer[] = [];
@@ -137,54 +150,88 @@ export class Credentials {
       described.push(`key ${shown}`);
     }
 
-    const password = abandoned() ? undefined : await obtain(options.password);
-    if (password !== undefined) {
-      secrets.push(password.secret);
-      used.push(password);
-      // ssh2 takes a password as a Buffer, which finish() wipes (ssh2 keeps the last method tried).
-      const bytes = password.secret.use((b) => Buffer.from(b));
-      wipe.push(bytes);
-      methods.push({ type: 'password', username, password: bytes });
+    let finished: 'authenticated' | 'rejected' | 'not-reached' | undefined;
+    /** A direct Secret survives a network failure before auth (it was never sent); anything else is cleared. */
+    const release = ({ secret, direct }: { secret: Secret; direct: boolean }, outcome: 'authenticated' | 'rejected' | 'not-reached'): void => {
+      if (!direct || outcome !== 'not-reached') secret.clear();
+    };
+    const passwordSource = options.password;
+    if (passwordSource !== undefined && !(isSecret(passwordSource) && passwordSource.cleared)) {
       methods.push({
-        type: 'keyboard-interactive',
-        username,
-        prompt: (_name, _instructions, _lang, prompts, finish) => {
-          // ssh2 sends answers only as strings: made here, when a server asks, and dropped at once.
-          // Prompts that hide their input (a password prompt) get the password; others an empty answer.
-          finish(prompts.map((p) => (p.echo === true ? '' : bytes.toString('utf8'))));
+        type: 'deferred-password',
+        expand: async () => {
+          const password = finished === undefined && !abandoned() ? await obtain(passwordSource) : undefined;
+          if (password === undefined) return [];
+          if (finished !== undefined) {
+            // The attempt ended while the provider answered: nothing is offered, and it is wiped now.
+            release(password, finished);
+            return [];
+          }
+          secrets.push(password.secret);
+          used.push(password);
+          // ssh2 takes a password as a Buffer, which finish() wipes (ssh2 keeps the last method tried).
+          const bytes = password.secret.use((b) => Buffer.from(b));
+          wipe.push(bytes);
+          return [
+            { type: 'password', username, password: bytes },
+            {
+              type: 'keyboard-interactive',
+              username,
+              prompt: (_name, _instructions, _lang, prompts, finish) => {
+                // ssh2 sends answers only as strings: made here, when a server asks, and dropped at once.
+                // Prompts that hide their input (a password prompt) get the password; others an empty answer.
+                finish(prompts.map((p) => (p.echo === true ? '' : bytes.toString('utf8'))));
+              },
+            },
+          ];
         },
       });
       described.push('password', 'keyboard-interactive');
     }
 
-    let finished = false;
     return {
       methods,
       described,
       secrets,
       spent,
       finish(outcome) {
-        if (finished) return;
-        finished = true;
+        if (finished !== undefined) return;
+        finished = outcome;
         for (const buffer of wipe) buffer.fill(0);
         methods.length = 0;
-        for (const { secret, direct } of used) {
-          // A direct Secret survives a network failure before auth (it was never sent), so that the
-          // next attempt can use it; once a server has seen it, it is cleared.
-          if (!direct || outcome !== 'not-reached') secret.clear();
-        }
+        for (const entry of used) release(entry, outcome);
       },
     };
   }
 }
 
-/** ssh2's `authHandler`: the next of our methods the server still allows, or false when none is left. */
-export function authHandler(methods: AuthMethod[]): (methodsLeft: AuthenticationType[] | null, partial: boolean | null, next: (method: AuthMethod | false) => void) => void {
+/**
+ * ssh2's `authHandler`: the next of our methods the server still allows, or false when none is left.
+ * The password is asked for when the server still allows password or keyboard-interactive; a
+ * provider that fails ends the attempt through `fail`.
+ */
+export function authHandler(
+  methods: PlannedMethod[],
+  fail: (err: Error) => void,
+): (methodsLeft: AuthenticationType[] | null, partial: boolean | null, next: (method: AuthMethod | false) => void) => void {
   let index = 0;
-  return (methodsLeft, _partial, next) => {
+  const pick = (methodsLeft: AuthenticationType[] | null, next: (method: AuthMethod | false) => void): void => {
     while (index < methods.length) {
       const method = methods[index++];
       if (method === undefined) break;
+      if (method.type === 'deferred-password') {
+        if (methodsLeft !== null && !methodsLeft.includes('password') && !methodsLeft.includes('keyboard-interactive')) continue;
+        method.expand().then(
+          (expanded) => {
+            methods.splice(index, 0, ...expanded);
+            pick(methodsLeft, next);
+          },
+          (err: unknown) => {
+            fail(err instanceof Error ? err : new Error(String(err)));
+          },
+        );
+        return;
+      }
       const wire: AuthenticationType = method.type === 'agent' ? 'publickey' : method.type;
       if (methodsLeft === null || methodsLeft.includes(wire)) {
         next(method);
@@ -192,5 +239,8 @@ export function authHandler(methods: AuthMethod[]): (methodsLeft: Authentication
       }
     }
     next(false);
+  };
+  return (methodsLeft, _partial, next) => {
+    pick(methodsLeft, next);
   };
 }
