@@ -282,6 +282,11 @@ export class SshConnection {
         settle(transportError('ERR_CONNECTION_LOST', `SSH connection to ${where(target)} closed during the handshake: the server may be dropping new connections (MaxStartups) or refusing this client`, target));
       });
 
+      /** A provider failed (or gave no Secret): the connect fails with its error, as a caller mistake. */
+      const failAuth = (err: Error): void => {
+        settle(err);
+        client.end();
+      };
       type Next = Parameters<ReturnType<typeof authHandler>>[2];
       const nextMethod = (methodsLeft: Parameters<ReturnType<typeof authHandler>>[0], partial: boolean | null, next: Next): void => {
         if (handler !== undefined) {
@@ -302,16 +307,12 @@ export class SshConnection {
               return;
             }
             attempt = prepared;
-            handler = authHandler(prepared.methods, (err) => {
-              settle(err);
-              client.end();
-            });
+            handler = authHandler(prepared.methods, failAuth);
             timer = setTimeout(expire, connectTimeoutMs);
             nextMethod(methodsLeft, partial, next);
           },
           (err: unknown) => {
-            settle(err instanceof Error ? err : new Error(String(err)));
-            client.end();
+            failAuth(err instanceof Error ? err : new Error(String(err)));
           },
         );
       };

@@ -31,6 +31,9 @@ export interface DeferredPassword {
 /** A method to offer, or the password methods still to be asked for. */
 export type PlannedMethod = AuthMethod | DeferredPassword;
 
+/** How an attempt ended: whether a server saw its credentials decides which Secrets are spent. */
+export type AuthOutcome = 'authenticated' | 'rejected' | 'not-reached';
+
 /** The methods for one connection attempt, and how to clean up after it. */
 export interface AuthAttempt {
   readonly methods: PlannedMethod[];
@@ -41,7 +44,7 @@ export interface AuthAttempt {
   /** A password or passphrase given directly was already cleared by an earlier handshake. */
   readonly spent: boolean;
   /** Wipes the bytes this attempt copied, and clears Secrets as the outcome requires. */
-  finish(outcome: 'authenticated' | 'rejected' | 'not-reached'): void;
+  finish(outcome: AuthOutcome): void;
 }
 
 export interface CredentialOptions {
@@ -150,9 +153,9 @@ export class Credentials {
       described.push(`key ${shown}`);
     }
 
-    let finished: 'authenticated' | 'rejected' | 'not-reached' | undefined;
+    let finished: AuthOutcome | undefined;
     /** A direct Secret survives a network failure before auth (it was never sent); anything else is cleared. */
-    const release = ({ secret, direct }: { secret: Secret; direct: boolean }, outcome: 'authenticated' | 'rejected' | 'not-reached'): void => {
+    const release = ({ secret, direct }: { secret: Secret; direct: boolean }, outcome: AuthOutcome): void => {
       if (!direct || outcome !== 'not-reached') secret.clear();
     };
     const passwordSource = options.password;
