@@ -31,6 +31,11 @@ function name(host: string, port: number): string {
   return port === 22 ? host : `[${host}]:${port}`;
 }
 
+/** known_hosts lines listing `keys` under the second sshd's name. */
+function linesForSecond(keys: readonly { type: string; blob: Buffer }[]): string[] {
+  return keys.map((k) => `${name(second.host, second.port)} ${k.type} ${k.blob.toString('base64')}`);
+}
+
 async function knownHosts(file: string, lines: string[]): Promise<string> {
   const path = join(scratch, file);
   await writeFile(path, lines.map((l) => `${l}\n`).join(''));
@@ -63,7 +68,7 @@ describe('host keys against two real sshd with different keys', () => {
   });
 
   it("refuses a changed key (the first server's keys listed under the second's name) with ERR_HOST_KEY_CHANGED", async () => {
-    const lines = fixture.hostKeys.map((k) => `${name(second.host, second.port)} ${k.type} ${k.blob.toString('base64')}`);
+    const lines = linesForSecond(fixture.hostKeys);
     const transport = createDockerSshTransport(toSecond({ knownHostsFiles: [await knownHosts('changed', lines)] }));
     try {
       const err = await failure(transport.openStream());
@@ -87,7 +92,7 @@ describe('host keys against two real sshd with different keys', () => {
         return Promise.resolve(Secret.from(fixture.password));
       },
     };
-    const changedLines = fixture.hostKeys.map((k) => `${name(second.host, second.port)} ${k.type} ${k.blob.toString('base64')}`);
+    const changedLines = linesForSecond(fixture.hostKeys);
     for (const [file, lines, code] of [
       ['refused-unknown', [], 'ERR_HOST_KEY_UNKNOWN'],
       ['refused-changed', changedLines, 'ERR_HOST_KEY_CHANGED'],
@@ -100,7 +105,7 @@ describe('host keys against two real sshd with different keys', () => {
       }
     }
     expect(asked).toEqual([]);
-    const goodLines = second.hostKeys.map((k) => `${name(second.host, second.port)} ${k.type} ${k.blob.toString('base64')}`);
+    const goodLines = linesForSecond(second.hostKeys);
     const trusted = createDockerSshTransport(toSecond({ ...providers, knownHostsFiles: [await knownHosts('trusted', goodLines)] }));
     try {
       expect((await httpOver(await trusted.openStream(), '/_ping')).status).toBe(200);
@@ -112,7 +117,7 @@ describe('host keys against two real sshd with different keys', () => {
   });
 
   it('refuses a revoked key with ERR_HOST_KEY_REVOKED, even when it is also listed as good', async () => {
-    const good = second.hostKeys.map((k) => `${name(second.host, second.port)} ${k.type} ${k.blob.toString('base64')}`);
+    const good = linesForSecond(second.hostKeys);
     const revoked = second.hostKeys.map((k) => `@revoked * ${k.type} ${k.blob.toString('base64')}`);
     const transport = createDockerSshTransport(toSecond({ knownHostsFiles: [await knownHosts('revoked', [...good, ...revoked])] }));
     try {
