@@ -31,7 +31,7 @@ const base = { homeDir: '/home/nobody', identitiesOnly: false };
 async function offerAll(attempt: AuthAttempt, allowed: AuthenticationType[] | null = null): Promise<AuthMethod[]> {
   const out: AuthMethod[] = [];
   let failed: ((err: Error) => void) | undefined;
-  const handler = authHandler(attempt.methods, (err) => failed?.(err));
+  const handler = authHandler(attempt.methods, { fail: (err) => failed?.(err) });
   for (;;) {
     const method = await new Promise<AuthMethod | false>((resolve, reject) => {
       failed = reject;
@@ -173,8 +173,10 @@ describe('authHandler', () => {
       { type: 'agent' as const, username: 'u', agent: '/a' },
       { type: 'password' as const, username: 'u', password: Buffer.from('p') },
     ];
-    const handler = authHandler(methods, (err) => {
-      throw err;
+    const handler = authHandler(methods, {
+      fail: (err) => {
+        throw err;
+      },
     });
     const chosen: unknown[] = [];
     handler(null, null, (m) => chosen.push(m === false ? false : m.type));

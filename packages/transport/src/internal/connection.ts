@@ -287,6 +287,13 @@ export class SshConnection {
         settle(err);
         client.end();
       };
+      /** While a provider may be answering (a prompt, a vault), the handshake clock stops: its time is not the server's. */
+      const asking = <T>(work: Promise<T>): Promise<T> => {
+        clearTimeout(timer);
+        return work.finally(() => {
+          if (!settled) timer = setTimeout(expire, connectTimeoutMs);
+        });
+      };
       type Next = Parameters<ReturnType<typeof authHandler>>[2];
       const nextMethod = (methodsLeft: Parameters<ReturnType<typeof authHandler>>[0], partial: boolean | null, next: Next): void => {
         if (handler !== undefined) {
@@ -298,17 +305,14 @@ export class SshConnection {
         }
         if (preparing) return;
         preparing = true;
-        // Preparing may wait on a provider (a prompt, a vault): its time is not the server's.
-        clearTimeout(timer);
-        credentials.prepare(target.user, () => settled).then(
+        asking(credentials.prepare(target.user, () => settled)).then(
           (prepared) => {
             if (settled) {
               prepared.finish('not-reached');
               return;
             }
             attempt = prepared;
-            handler = authHandler(prepared.methods, failAuth);
-            timer = setTimeout(expire, connectTimeoutMs);
+            handler = authHandler(prepared.methods, { fail: failAuth, asking });
             nextMethod(methodsLeft, partial, next);
           },
           (err: unknown) => {

@@ -208,14 +208,21 @@ export class Credentials {
   }
 }
 
+/** What the auth handler tells its connection about the password it asks for. */
+export interface AuthHandlerHooks {
+  /** A provider failed, or gave no Secret: the attempt ends with this error. */
+  fail(err: Error): void;
+  /** Wraps the wait for a provider, so that the connection can stop its handshake clock meanwhile. */
+  asking?<T>(work: Promise<T>): Promise<T>;
+}
+
 /**
  * ssh2's `authHandler`: the next of our methods the server still allows, or false when none is left.
- * The password is asked for when the server still allows password or keyboard-interactive; a
- * provider that fails ends the attempt through `fail`.
+ * The password is asked for when the server still allows password or keyboard-interactive.
  */
 export function authHandler(
   methods: PlannedMethod[],
-  fail: (err: Error) => void,
+  hooks: AuthHandlerHooks,
 ): (methodsLeft: AuthenticationType[] | null, partial: boolean | null, next: (method: AuthMethod | false) => void) => void {
   let index = 0;
   const pick = (methodsLeft: AuthenticationType[] | null, next: (method: AuthMethod | false) => void): void => {
@@ -224,13 +231,14 @@ export function authHandler(
       if (method === undefined) break;
       if (method.type === 'deferred-password') {
         if (methodsLeft !== null && !methodsLeft.includes('password') && !methodsLeft.includes('keyboard-interactive')) continue;
-        method.expand().then(
+        const expanding = method.expand();
+        (hooks.asking?.(expanding) ?? expanding).then(
           (expanded) => {
             methods.splice(index, 0, ...expanded);
             pick(methodsLeft, next);
           },
           (err: unknown) => {
-            fail(err instanceof Error ? err : new Error(String(err)));
+            hooks.fail(err instanceof Error ? err : new Error(String(err)));
           },
         );
         return;

@@ -159,6 +159,27 @@ describe('authentication against a real sshd', () => {
     }
   });
 
+  it('logs in when a password provider takes longer than connectTimeoutMs: the time it takes is not counted', async () => {
+    const connectTimeoutMs = 1000;
+    const transport = createDockerSshTransport(
+      options({
+        user: fixture.passwordUser,
+        connectTimeoutMs,
+        password: async () => {
+          await new Promise((r) => setTimeout(r, connectTimeoutMs * 2));
+          return Secret.from(fixture.password);
+        },
+      }),
+    );
+    try {
+      const started = Date.now();
+      expect(await ping(transport)).toBe(200);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(connectTimeoutMs * 2);
+    } finally {
+      await transport.close();
+    }
+  });
+
   it('says that a password given as a Secret was spent when a reconnect needs it', async () => {
     const transport = createDockerSshTransport(options({ user: fixture.passwordUser, password: Secret.from(fixture.password), maxConnections: 1 }));
     try {
