@@ -9,7 +9,7 @@ import { importImage, killAllContainers, ping } from './internal/dockerapi.js';
 import { generateKey, generateRsaHostKey, knownHostsText } from './internal/keys.js';
 import type { HostKey } from './internal/keys.js';
 import { MARKER, register, sweepStale, unmountUnder, unregister } from './internal/janitor.js';
-import { createNetns, destroyNetns, destroyNetnsSync, netnsPids } from './internal/netns.js';
+import { createNetns, destroyNetns, destroyNetnsSync, netnsMember } from './internal/netns.js';
 import type { NetnsLink } from './internal/netns.js';
 import {
   deadline,
@@ -242,16 +242,14 @@ function hasExited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
 }
 
-/** Every process that belongs to the fixture: marked by its environment, or inside its namespace. */
-async function fixtureProcesses(state: FixtureState): Promise<ProcessInfo[]> {
-  const inNetns = new Set(state.link ? await netnsPids(state.programs.ip, state.link.name) : []);
+/**
+ * Every process that belongs to the fixture: marked by its environment, or inside its namespace.
+ * Synchronous, so that stop() and the exit hook find the same processes (sshd sessions among them).
+ */
+function fixtureProcesses(state: FixtureState): ProcessInfo[] {
+  const inNetns = state.link ? netnsMember(state.link.name) : (): boolean => false;
   const entry = `${MARKER}=${state.id}`;
-  return listProcesses().filter((p) => p.pid !== process.pid && (inNetns.has(p.pid) || hasEnv(p.pid, entry)));
-}
-
-function fixtureProcessesSync(state: FixtureState): ProcessInfo[] {
-  const entry = `${MARKER}=${state.id}`;
-  return listProcesses().filter((p) => p.pid !== process.pid && hasEnv(p.pid, entry));
+  return listProcesses().filter((p) => p.pid !== process.pid && (inNetns(p.pid) || hasEnv(p.pid, entry)));
 }
 
 function installExitHook(): void {
@@ -261,7 +259,7 @@ function installExitHook(): void {
   const cleanUpSync = (): void => {
     for (const state of live) {
       for (const child of state.children) if (child.pid) killQuiet(child.pid, 'SIGKILL');
-      for (const p of fixtureProcessesSync(state)) killQuiet(p.pid, 'SIGKILL');
+      for (const p of fixtureProcesses(state)) killQuiet(p.pid, 'SIGKILL');
       if (state.link) destroyNetnsSync(state.programs.ip, state.link);
       unmountUnder(state.dir);
       rmSync(state.dir, { recursive: true, force: true });
@@ -751,13 +749,13 @@ async function setUp(
       await startDockerd();
     },
 
-    async countRemote(pattern) {
+    countRemote(pattern) {
       const matches = (cmdline: string): boolean =>
         typeof pattern === 'string' ? cmdline.includes(pattern) : pattern.test(cmdline);
       // A shell running `sh -c <command>` only waits for its child, which is the process that
       // matters (and the one left behind as an orphan): count the command, not its wrapper.
       const isShellWrapper = (p: ProcessInfo): boolean => /^(?:sh|dash|bash|ash)$/.test(p.comm) && / -c /.test(p.cmdline);
-      return (await fixtureProcesses(state)).filter((p) => !isShellWrapper(p) && matches(p.cmdline)).length;
+      return Promise.resolve(fixtureProcesses(state).filter((p) => !isShellWrapper(p) && matches(p.cmdline)).length);
     },
 
     async startSecondSshd(secondOptions = {}) {
@@ -813,7 +811,7 @@ async function teardown(state: FixtureState): Promise<void> {
   state.stopped = true;
   for (const child of state.children) child.kill('SIGKILL');
   for (let round = 0; round < 3; round++) {
-    const left = await fixtureProcesses(state);
+    const left = fixtureProcesses(state);
     if (left.length === 0) break;
     for (const p of left) killQuiet(p.pid, 'SIGKILL');
     await waitGone(

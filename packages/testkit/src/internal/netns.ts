@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { FixtureError } from '../errors.js';
 import { debug, isAlive, run, runOk, runSyncQuiet } from './proc.js';
 import { RUN_DIR } from './system.js';
@@ -115,12 +115,24 @@ export function destroyNetnsSync(ip: string, link: NetnsLink): void {
   rmSync(link.lockFile, { force: true });
 }
 
-/** Pids of the processes inside the namespace (`ip netns pids`). */
-export async function netnsPids(ip: string, name: string): Promise<number[]> {
-  const result = await run(ip, ['netns', 'pids', name]);
-  if (result.code !== 0) return [];
-  return result.stdout
-    .split('\n')
-    .filter(Boolean)
-    .map(Number);
+/**
+ * Tells whether a process is inside the namespace `name`, by the comparison `ip netns pids` makes
+ * (its /proc/PID/ns/net against the inode of /run/netns/NAME), synchronously so that the exit hook
+ * can use it too. sshd overwrites its environment with its process title, so its sessions carry no
+ * marker: this is the only way to find them.
+ */
+export function netnsMember(name: string): (pid: number) => boolean {
+  let id: string;
+  try {
+    id = `net:[${String(statSync(`/run/netns/${name}`).ino)}]`;
+  } catch {
+    return () => false;
+  }
+  return (pid) => {
+    try {
+      return readlinkSync(`/proc/${String(pid)}/ns/net`) === id;
+    } catch {
+      return false; // The process ended meanwhile.
+    }
+  };
 }
