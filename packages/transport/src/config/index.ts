@@ -3,4 +3,6 @@
  * `ssh -G` (OpenSSH 9.2p1) gives for a target, from an `ssh://` URL or a `[user@]host` alias.
  */
 export { resolveSshTarget } from './resolve.js';
-export type { ResolvedSshTarget, ResolveSshTargetOptions, SshConfigOverrides } from './resolve.js';
+export type { ResolveSshTargetOptions } from './resolve.js';
+export type { SshConfigOverrides } from './overrides.js';
+export type { ResolvedSshTarget } from './types.js';

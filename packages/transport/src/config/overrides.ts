@@ -2,7 +2,48 @@
  * Explicit overrides turned into the `-o`-style lines ssh processes before any config file, so
  * that they are checked exactly like config lines and win by "first obtained value wins".
  */
-import type { SshConfigOverrides } from './resolve.js';
+
+/**
+ * Explicit settings; they win over the URL and over every config file (ssh's `-o`), and are
+ * checked like config lines (a bad value is ERR_SSH_CONFIG from "overrides:0"; a wrong type is a
+ * TypeError).
+ *
+ * @example
+ * ```ts
+ * const t = await resolveSshTarget('ssh://build-box', {
+ *   overrides: { user: 'ci', identityfile: ['/run/secrets/ci_key'], stricthostkeychecking: 'yes' },
+ * });
+ * ```
+ */
+export interface SshConfigOverrides {
+  readonly hostname?: string;
+  readonly port?: number;
+  readonly user?: string;
+  /** Added before the config's identity files (they accumulate). */
+  readonly identityfile?: readonly string[];
+  readonly certificatefile?: readonly string[];
+  readonly userknownhostsfile?: readonly string[];
+  readonly globalknownhostsfile?: readonly string[];
+  readonly stricthostkeychecking?: 'yes' | 'no' | 'ask' | 'accept-new' | 'true' | 'false' | 'off';
+  readonly hostkeyalias?: string;
+  /** `none` disables a configured ProxyJump. */
+  readonly proxyjump?: string;
+  /** `none` disables a configured ProxyCommand. */
+  readonly proxycommand?: string;
+  readonly identityagent?: string;
+  readonly identitiesonly?: boolean;
+  readonly forwardagent?: boolean | string;
+  readonly batchmode?: boolean;
+  readonly compression?: boolean;
+  readonly addressfamily?: 'any' | 'inet' | 'inet6';
+  /** Seconds. */
+  readonly serveraliveinterval?: number;
+  readonly serveralivecountmax?: number;
+  /** Seconds. */
+  readonly connecttimeout?: number;
+  readonly preferredauthentications?: string;
+  readonly hostkeyalgorithms?: string;
+}
 
 /** Overrides given as one quoted string argument. */
 const STRING_OVERRIDES: ReadonlySet<string> = new Set(['hostname', 'user', 'hostkeyalias', 'identityagent', 'preferredauthentications', 'hostkeyalgorithms', 'stricthostkeychecking', 'addressfamily']);
