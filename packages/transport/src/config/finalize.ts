@@ -11,6 +11,7 @@ import { formatJump } from './jump.js';
 import { asciiLower } from './lexer.js';
 import { fail } from './readconf.js';
 import type { LocalContext, Located, Origin, Settings } from './readconf.js';
+import { shellTokenProblem } from './shell.js';
 import { connectionHash, expand, ExpandError, tildeExpand } from './tokens.js';
 import type { Env, ResolvedSshTarget } from './types.js';
 
@@ -110,7 +111,8 @@ export function finalize(s: Settings, ctx: LocalContext, hostArg: string, host: 
     certificatefile: s.certificateFiles.map((f) => expandPath(f.origin, 'CertificateFile', f.path)),
     ...(proxyCommand === undefined || jump !== undefined
       ? {}
-      : { proxycommand: expandAt(proxyCommand.origin, 'ProxyCommand', proxyCommand.value, { h: host, k: hostKeyAlias ?? hostArg, n: hostArg, p: portStr, r: remoteUser }, null) }),
+      : // /bin/sh runs it: every token value must be free of shell syntax (CVE-2023-51385).
+        { proxycommand: expandAt(proxyCommand.origin, 'ProxyCommand', proxyCommand.value, { h: host, k: hostKeyAlias ?? hostArg, n: hostArg, p: portStr, r: remoteUser }, null, shellTokenProblem) }),
     ...(agentSocket === undefined ? {} : { agentsocket: agentSocket }),
   };
 
@@ -149,9 +151,9 @@ export function finalize(s: Settings, ctx: LocalContext, hostArg: string, host: 
   };
 }
 
-export function expandAt(origin: Origin, keyword: string, value: string, tokens: Record<string, string>, env: Env | null): string {
+export function expandAt(origin: Origin, keyword: string, value: string, tokens: Record<string, string>, env: Env | null, check?: (key: string, value: string) => string | null): string {
   try {
-    return expand(value, tokens, env);
+    return expand(value, tokens, env, check);
   } catch (err) {
     if (err instanceof ExpandError) fail(origin, `${keyword}: ${err.message}`);
     throw err;

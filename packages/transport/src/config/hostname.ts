@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import { TransportError } from '../errors.js';
 import { asciiLower } from './lexer.js';
+import { assertShellSafe } from './shell.js';
 
 /** `[user@]host`: no option-like or whitespace/control characters (the name may reach `ssh` argv). */
 export function parseAlias(input: string): { host: string; user?: string } {
@@ -19,6 +20,10 @@ export function parseAlias(input: string): { host: string; user?: string } {
   if (host.startsWith('-') || user?.startsWith('-') === true) {
     throw new TransportError('ERR_SSH_CONFIG', 'ssh target must not start with "-" (it would be read as an ssh option)');
   }
+  // The name as given becomes %n/%h (and the user %r) of Match exec and ProxyCommand: OpenSSH ≥ 9.6
+  // refuses shell syntax in a destination from the command line (valid_hostname()/valid_ruser()).
+  assertShellSafe('host', host, 'the ssh target host');
+  if (user !== undefined) assertShellSafe('user', user, 'the user in the ssh target');
   return user === undefined ? { host } : { host, user };
 }
 

@@ -14,9 +14,19 @@ export interface JumpSpec {
   readonly port: number;
   /** The hops before the last one, as written. */
   readonly extra?: string;
+  /** Every hop, parsed, in the order written (the last one is `host`/`user`/`port`); empty for `none`. */
+  readonly hops: readonly JumpHop[];
 }
 
-type HostPort = { user?: string; host: string; port: number } | null;
+/** One hop of a ProxyJump list. */
+export interface JumpHop {
+  readonly user?: string;
+  readonly host: string;
+  /** -1 when not given. */
+  readonly port: number;
+}
+
+type HostPort = JumpHop | null;
 
 /** misc.c hpdelim2(): `host`, `host:port`, `host/port`, `[v6]:port`. */
 function hpdelim(s: string): { head: string; tail: string | null; delim: string } | null {
@@ -131,8 +141,9 @@ function parseSshUri(s: string): HostPort | 1 {
 export function parseJump(raw: string): JumpSpec | null {
   const hashAt = raw.indexOf('#');
   const work = (hashAt === -1 ? raw : raw.slice(0, hashAt)).replace(/[ \t\r\n]+$/, '');
-  if (asciiLower(raw) === 'none') return { host: 'none', port: 0 };
+  if (asciiLower(raw) === 'none') return { host: 'none', port: 0, hops: [] };
   let last: HostPort = null;
+  const hops: JumpHop[] = [];
   let remaining = work;
   let first = true;
   for (;;) {
@@ -141,6 +152,7 @@ export function parseJump(raw: string): JumpSpec | null {
     let parsed = parseSshUri(hop);
     if (parsed === 1) parsed = parseUserHostPort(hop);
     if (parsed === null) return null;
+    hops.unshift(parsed);
     if (first) last = parsed;
     first = false;
     if (comma === -1) break;
@@ -154,6 +166,7 @@ export function parseJump(raw: string): JumpSpec | null {
     port: last.port,
     ...(last.user === undefined ? {} : { user: last.user }),
     ...(comma > 0 ? { extra: work.slice(0, comma) } : {}),
+    hops,
   };
 }
 

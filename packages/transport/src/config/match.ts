@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { asciiLower, strdelim } from './lexer.js';
 import type { Cursor } from './lexer.js';
 import { matchHostname, matchPatternList } from './patterns.js';
+import { shellTokenProblem } from './shell.js';
 import { connectionHash, expand, ExpandError } from './tokens.js';
 
 /** What `Match` needs to know about the connection as configured so far. */
@@ -113,6 +114,7 @@ export async function matchCfgLine(condition: string, ctx: MatchContext): Promis
       case 'exec': {
         const thishost = ctx.localHostname;
         const portstr = String(port);
+        // The command goes to /bin/sh: every token value must be free of shell syntax (CVE-2023-51385).
         const cmd = expandOrThrow(arg, {
           C: connectionHash(thishost, host, portstr, ruser),
           L: thishost.split('.')[0] ?? thishost,
@@ -125,7 +127,7 @@ export async function matchCfgLine(condition: string, ctx: MatchContext): Promis
           r: ruser,
           u: ctx.localUser,
           i: String(ctx.uid),
-        });
+        }, shellTokenProblem);
         // "skip execution if prior predicate failed"
         if (!result) continue;
         r = (await ctx.exec(cmd)) === 0;
@@ -144,9 +146,9 @@ export async function matchCfgLine(condition: string, ctx: MatchContext): Promis
   return { matched: result, wantFinal, consumedAll: cursor.rest === null || cursor.rest === '' };
 }
 
-function expandOrThrow(input: string, tokens: Record<string, string>): string {
+function expandOrThrow(input: string, tokens: Record<string, string>, check?: (key: string, value: string) => string | null): string {
   try {
-    return expand(input, tokens, null);
+    return expand(input, tokens, null, check);
   } catch (err) {
     if (err instanceof ExpandError) throw new MatchError(err.message);
     throw err;

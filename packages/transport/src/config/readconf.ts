@@ -16,6 +16,7 @@ import type { JumpSpec } from './jump.js';
 import { matchCfgLine, MatchError } from './match.js';
 import type { MatchExec } from './match.js';
 import { matchPattern, matchPatternList } from './patterns.js';
+import { assertShellSafe, isShellSafe, shellUnsafeMessage } from './shell.js';
 import { expand, ExpandError, isValidEnvName } from './tokens.js';
 import { a2port, ADDRESS_FAMILY, CANONICALIZE_HOSTNAME, COMPRESSION, convtime, FLAG, multistate, parseNonNegativeInt, STRICT_HOSTKEY } from './values.js';
 import type { Multistate } from './values.js';
@@ -263,14 +264,18 @@ export class ConfigReader {
       }
       case 'hostname':
         need();
+        if (flags.cmdline) assertShellSafe('host', need(), 'the hostname option (-o HostName)');
         if (on && s.hostname === undefined) s.hostname = { value: need(), origin };
         break;
       case 'user':
         need();
+        // A user from the command line (-l, -o User) may reach a shell through %r (OpenSSH ≥ 9.6 valid_ruser()).
+        if (flags.cmdline) assertShellSafe('user', need(), 'the user option (user, -l or -o User)');
         if (on && s.user === undefined) s.user = need();
         break;
       case 'hostkeyalias':
         need();
+        if (flags.cmdline) assertShellSafe('host', need(), 'the host key alias option (-o HostKeyAlias)');
         if (on && s.hostKeyAlias === undefined) s.hostKeyAlias = need();
         break;
       case 'preferredauthentications':
@@ -372,6 +377,13 @@ export class ConfigReader {
         // escape processing, and words after the first are ignored (checked with ssh -G).
         const jump = parseJump(skipWhitespaceAndEquals(rest).split(/[ \t\r\n]/)[0] ?? '');
         if (jump === null) fail(origin, 'ProxyJump: invalid jump host list');
+        // Each hop becomes the destination of its own connection (ssh runs `ssh -J`/`-W` for it, where
+        // OpenSSH ≥ 9.6 checks it as a command-line name), and its user and host feed that hop's tokens.
+        for (const hop of jump.hops) {
+          const where = flags.cmdline ? 'the proxyJump option' : 'ProxyJump';
+          if (!isShellSafe('host', hop.host)) fail(flags.cmdline ? null : origin, shellUnsafeMessage('host', `${where}: a jump host's name`));
+          if (hop.user !== undefined && !isShellSafe('user', hop.user)) fail(flags.cmdline ? null : origin, shellUnsafeMessage('user', `${where}: a jump host's user name`));
+        }
         // parse_jump(): only active while neither ProxyCommand nor ProxyJump was obtained.
         if (on && s.proxyCommand === undefined && s.jump === undefined) {
           s.jump = jump;

@@ -11,6 +11,7 @@ import { finalize, substituteHostname } from './finalize.js';
 import { parseAlias } from './hostname.js';
 import { DEFAULT_MATCH_EXEC_TIMEOUT_MS, shellMatchExec } from './match.js';
 import { overrideLines } from './overrides.js';
+import { assertShellSafe } from './shell.js';
 import type { SshConfigOverrides } from './overrides.js';
 import { ConfigReader, fail } from './readconf.js';
 import type { LineScope, LocalContext, PassState, ReadFlags } from './readconf.js';
@@ -131,6 +132,10 @@ export async function resolveSshTarget(urlOrAlias: string, options: ResolveSshTa
     if (target.host.startsWith('-') || target.user?.startsWith('-') === true) {
       throw new TransportError('ERR_SSH_CONFIG', 'ssh target must not start with "-" (it would be read as an ssh option)');
     }
+    // The URL is outside input and its user becomes %r: OpenSSH ≥ 9.6 refuses shell syntax in it.
+    // (The url package already limits a host to letters, digits, '.', '-', '_' or an IPv6 address.)
+    assertShellSafe('host', target.host, 'the host in the ssh URL');
+    if (target.user !== undefined) assertShellSafe('user', target.user, 'the user name in the ssh URL');
   } else {
     target = parseAlias(urlOrAlias);
   }

@@ -12,8 +12,16 @@ export class ExpandError extends Error {
 /**
  * misc.c vdollar_percent_expand(): `%x` looked up in `tokens` (unknown → error, `%%` → `%`,
  * a trailing `%` → error) and, with `env`, `${NAME}` replaced by its value (unset → error).
+ * `check`, given for a command that a shell will run, vets each token value substituted
+ * (it returns why a value is refused, or null); expansion is single-pass, so a value is never
+ * expanded again.
  */
-export function expand(input: string, tokens: Readonly<Record<string, string>> | null, env: Readonly<Record<string, string | undefined>> | null): string {
+export function expand(
+  input: string,
+  tokens: Readonly<Record<string, string>> | null,
+  env: Readonly<Record<string, string | undefined>> | null,
+  check?: (key: string, value: string) => string | null,
+): string {
   let out = '';
   for (let i = 0; i < input.length; i++) {
     const c = input.charAt(i);
@@ -42,6 +50,8 @@ export function expand(input: string, tokens: Readonly<Record<string, string>> |
     if (key === undefined) throw new ExpandError('invalid format: "%" at the end');
     const value = Object.hasOwn(tokens, key) ? tokens[key] : undefined;
     if (value === undefined) throw new ExpandError(`unknown token %${key}`);
+    const problem = check?.(key, value) ?? null;
+    if (problem !== null) throw new ExpandError(problem);
     out += value;
   }
   return out;
