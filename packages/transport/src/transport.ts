@@ -1,10 +1,10 @@
-import { homedir, userInfo } from 'node:os';
+import { userInfo } from 'node:os';
 import type { Duplex } from 'node:stream';
 import type { Algorithms } from 'ssh2';
 import { KnownHosts } from '@ssh-docker/hostkeys';
 import type { HostKeyPolicy } from '@ssh-docker/hostkeys';
 import { parseSshUrl, Secret } from '@ssh-docker/url';
-import { resolveSshTarget } from './config/index.js';
+import { localHomeDir, resolveSshTarget } from './config/index.js';
 import type { ResolvedSshTarget } from './config/index.js';
 import { parseJump } from './config/jump.js';
 import type { TransportErrorTarget } from './errors.js';
@@ -74,7 +74,7 @@ export interface DockerSshTransportOptions {
   readonly proxyJump?: string | false;
   /** Replaces the hardened algorithm profile (kex, cipher, hmac, compress; host keys come from known_hosts). */
   readonly algorithms?: Omit<Algorithms, 'serverHostKey'>;
-  /** For hermetic use and tests: the home directory, environment and local user ssh_config resolution sees. */
+  /** For hermetic use and tests: the home directory (default: the passwd entry's, as ssh; not `$HOME`), environment and local user ssh_config resolution sees. */
   readonly homeDir?: string;
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly localUser?: string;
@@ -174,7 +174,8 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
   } else if (/^-|[\s\p{Cc}]/u.test(options.url)) {
     throw new TypeError("options.url must not start with '-' or contain whitespace or control characters");
   }
-  const homeDir = options.homeDir ?? homedir();
+  // The password database's home, as ssh (not $HOME).
+  const homeDir = options.homeDir ?? localHomeDir();
   const env = options.env ?? process.env;
   const localUser = options.localUser ?? userInfo().username;
   // Until resolution has run, messages name the host as given.

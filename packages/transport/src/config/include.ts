@@ -77,18 +77,27 @@ async function isDirectory(path: string): Promise<boolean> {
   }
 }
 
+/** Where glob(3)'s GLOB_TILDE takes `~` and `~user` from. */
+export interface GlobHomes {
+  /** For a bare `~`: glibc uses `$HOME` when it is set and non-empty, else the passwd entry (unlike ssh's own tilde_expand). */
+  readonly tilde: string;
+  readonly localUser: string;
+  /** For `~<localUser>`: the passwd entry's home. */
+  readonly localUserHome: string;
+}
+
 /**
- * glob(3) with GLOB_TILDE for an Include argument: `~` and `~/` are the home directory,
+ * glob(3) with GLOB_TILDE for an Include argument: `~` and `~/` are `homes.tilde`,
  * `~user` only for the local user (others match nothing, as an unknown user does in glibc).
  * Results are sorted bytewise, as glob(3) sorts them under the C locale.
  */
-export async function globPaths(pattern: string, homeDir: string, localUser: string): Promise<string[]> {
+export async function globPaths(pattern: string, homes: GlobHomes): Promise<string[]> {
   let path = pattern;
   if (path.startsWith('~')) {
     const slash = path.indexOf('/');
     const user = slash === -1 ? path.slice(1) : path.slice(1, slash);
-    if (user !== '' && user !== localUser) return [];
-    path = homeDir + (slash === -1 ? '' : path.slice(slash));
+    if (user !== '' && user !== homes.localUser) return [];
+    path = (user === '' ? homes.tilde : homes.localUserHome) + (slash === -1 ? '' : path.slice(slash));
   }
   if (!hasMagic(path)) return (await exists(path)) ? [path] : [];
 

@@ -6,3 +6,4 @@ export { resolveSshTarget } from './resolve.js';
 export type { ResolveSshTargetOptions } from './resolve.js';
 export type { SshConfigOverrides } from './overrides.js';
 export type { ResolvedSshTarget } from './types.js';
+export { localHomeDir } from './local.js';

@@ -87,7 +87,10 @@ export interface ReadFlags {
 
 /** What the resolution knows about the local side: the values of the local tokens, and how to run `Match exec`. */
 export interface LocalContext {
+  /** `~` and `%d` (ssh's tilde_expand and the passwd home). */
   readonly homeDir: string;
+  /** `~` in an Include: glob(3) GLOB_TILDE takes `$HOME` (the same as `homeDir` when that was given explicitly). */
+  readonly globHome: string;
   readonly localUser: string;
   readonly uid: number;
   readonly localHostname: string;
@@ -245,7 +248,7 @@ export class ConfigReader {
           // relative to ~/.ssh (user config) or /etc/ssh (system config), not to the including file.
           if (a.startsWith('~') && !flags.userConf) fail(origin, 'Include: bad include path (~ is only allowed in user configs)');
           const pattern = a.startsWith('/') || a.startsWith('~') ? a : `${flags.userConf ? '~/.ssh' : '/etc/ssh'}/${a}`;
-          const paths = await globPaths(pattern, this.ctx.homeDir, this.ctx.localUser);
+          const paths = await globPaths(pattern, { tilde: this.ctx.globHome, localUser: this.ctx.localUser, localUserHome: this.ctx.homeDir });
           const before = active.value;
           for (const p of paths) {
             // Includes inside an inactive Host/Match are parsed but never activate anything.

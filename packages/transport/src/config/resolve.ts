@@ -4,11 +4,13 @@
  * HostName substitution and the expansions `ssh -G` shows). `ssh -G -F file host` is the oracle
  * the tests compare with.
  */
-import { hostname as osHostname, homedir, userInfo } from 'node:os';
+import { hostname as osHostname } from 'node:os';
 import { parseSshUrl } from '@ssh-docker/url';
 import { TransportError } from '../errors.js';
 import { finalize, substituteHostname } from './finalize.js';
 import { parseAlias } from './hostname.js';
+import { localAccount } from './local.js';
+import type { LocalAccount } from './local.js';
 import { DEFAULT_MATCH_EXEC_TIMEOUT_MS, shellMatchExec } from './match.js';
 import { overrideLines } from './overrides.js';
 import { assertShellSafe } from './shell.js';
@@ -47,9 +49,12 @@ export interface ResolveSshTargetOptions {
   readonly systemConfigFile?: string | false;
   /** For `${VAR}` expansion, SSH_AUTH_SOCK and `Match exec`. Default `process.env`. */
   readonly env?: Env;
-  /** Default `os.homedir()`. */
+  /**
+   * `~`, `%d` and where `~/.ssh/config` is. Default: the password database's home directory of the
+   * current uid, as ssh (not `$HOME`); `$HOME` only when the uid has no passwd entry.
+   */
   readonly homeDir?: string;
-  /** Default `os.userInfo().username`. */
+  /** Default: the password database's name of the current uid (`os.userInfo().username`). */
   readonly localUser?: string;
   /** The `%i` token; default `os.userInfo().uid`. */
   readonly localUid?: number;
@@ -140,13 +145,16 @@ export async function resolveSshTarget(urlOrAlias: string, options: ResolveSshTa
     target = parseAlias(urlOrAlias);
   }
 
-  let info: { username: string; uid: number; homedir: string } | null = null;
-  const user = (): { username: string; uid: number; homedir: string } => (info ??= userInfo());
-  const homeDir = options.homeDir ?? homedir();
+  let account: LocalAccount | null = null;
+  const user = (): LocalAccount => (account ??= localAccount());
+  // ssh.c takes `~` from the password database, not $HOME (a `sudo -E` or a CI job's HOME is not ssh's).
+  const homeDir = options.homeDir ?? user().homeDir;
   const env = options.env ?? process.env;
   const timeout = options.matchExecTimeoutMs ?? DEFAULT_MATCH_EXEC_TIMEOUT_MS;
   const ctx: LocalContext = {
     homeDir,
+    // readconf.c globs Include paths with GLOB_TILDE, and glibc's glob() reads `~` from $HOME (non-empty), not passwd.
+    globHome: options.homeDir ?? (env.HOME !== undefined && env.HOME !== '' ? env.HOME : homeDir),
     localUser: options.localUser ?? user().username,
     uid: options.localUid ?? user().uid,
     localHostname: options.localHostname ?? osHostname(),
