@@ -1,5 +1,7 @@
 import { fc, test } from '@fast-check/vitest';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect } from 'vitest';
 import { arbitraries, expectNoSecretLeak } from '@ssh-docker/testkit';
 import { VERSION } from '../src/index.js';
@@ -101,6 +103,22 @@ describe('check without a server', () => {
       'Check failed at step "tcp" (ERR_CONNECTION_REFUSED).',
       '',
     ]);
+  });
+
+  test('an ssh_config setting that is not honoured is named once on stderr, with its file and line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-config-warning-'));
+    try {
+      const config = join(dir, 'config');
+      writeFileSync(config, 'Host *\n  ForwardAgent yes\n  ControlMaster auto\n');
+      const result = await run(['check', REFUSED, '-F', config, '-o', 'IdentityAgent=none']);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(
+        `warning: ${config}:2: ForwardAgent is ignored: the agent is never forwarded to the remote host\n` +
+          `warning: ${config}:3: ControlMaster is ignored: connections are shared inside the transport, never through a control socket\n`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test.prop(

@@ -5,6 +5,7 @@ import { KnownHosts } from '@ssh-docker/hostkeys';
 import type { HostKeyPolicy } from '@ssh-docker/hostkeys';
 import { parseSshUrl, Secret } from '@ssh-docker/url';
 import { localHomeDir, resolveSshTarget } from './config/index.js';
+import { publish } from './internal/diagnostics.js';
 import type { ResolvedSshTarget } from './config/index.js';
 import { parseJump } from './config/jump.js';
 import type { TransportErrorTarget } from './errors.js';
@@ -185,6 +186,17 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
     user: options.user ?? label.user ?? localUser,
   };
 
+  // Each ignored ssh_config setting is published once per transport (config/warnings.ts).
+  const warned = new Set<string>();
+  const warn = (resolved: ResolvedSshTarget): ResolvedSshTarget => {
+    for (const w of resolved.warnings) {
+      const key = `${resolved.host}\0${w.keyword}\0${w.file}\0${String(w.line)}`;
+      if (warned.has(key)) continue;
+      warned.add(key);
+      publish('config', { host: resolved.host, keyword: w.keyword, file: w.file, line: w.line, message: w.message });
+    }
+    return resolved;
+  };
   let resolving: Promise<ResolvedSshTarget> | undefined;
   const resolve = (): Promise<ResolvedSshTarget> =>
     (resolving ??= resolveSshTarget(options.url, {
@@ -196,7 +208,7 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
         ...(options.user === undefined ? {} : { user: options.user }),
         ...(options.port === undefined ? {} : { port: options.port }),
       },
-    }));
+    }).then(warn));
 
   const password = options.password ?? urlPassword;
   const command =
@@ -263,12 +275,14 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
       }
       const host = parsed.host.includes(':') ? `[${parsed.host}]` : parsed.host;
       const hopUrl = `ssh://${parsed.user === undefined ? '' : `${encodeURIComponent(parsed.user)}@`}${host}${parsed.port > 0 ? `:${parsed.port}` : ''}`;
-      const resolvedHop = await resolveSshTarget(hopUrl, {
-        ...(options.configFile === undefined ? {} : { configFile: options.configFile }),
-        homeDir,
-        env,
-        localUser,
-      });
+      const resolvedHop = warn(
+        await resolveSshTarget(hopUrl, {
+          ...(options.configFile === undefined ? {} : { configFile: options.configFile }),
+          homeDir,
+          env,
+          localUser,
+        }),
+      );
       if (index === 0 && resolvedHop.proxycommand !== undefined) {
         throw transportError('ERR_SSH_CONFIG', `ProxyCommand for the jump host ${resolvedHop.host} is not supported: use ProxyJump for it instead`, target);
       }

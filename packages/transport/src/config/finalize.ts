@@ -10,10 +10,11 @@ import type { Forward } from './forward.js';
 import { formatJump } from './jump.js';
 import { asciiLower } from './lexer.js';
 import { fail } from './readconf.js';
-import type { LocalContext, Located, Origin, Settings } from './readconf.js';
+import type { LocalContext, Settings } from './readconf.js';
 import { shellTokenProblem } from './shell.js';
 import { connectionHash, expand, ExpandError, tildeExpand } from './tokens.js';
-import type { Env, ResolvedSshTarget } from './types.js';
+import { collectWarnings } from './warnings.js';
+import type { Env, Located, Origin, ResolvedSshTarget } from './types.js';
 
 /**
  * ssh.c main(): "If the user has replaced the hostname then take it into use now" — HostName
@@ -116,6 +117,15 @@ export function finalize(s: Settings, ctx: LocalContext, hostArg: string, host: 
     ...(agentSocket === undefined ? {} : { agentsocket: agentSocket }),
   };
 
+  const firstOrigin = (list: readonly { readonly origin: Origin }[]): Origin | undefined => list[0]?.origin;
+  const warnings = collectWarnings(s.firstSeen, {
+    certificateFile: firstOrigin(s.certificateFiles),
+    sendEnv: { count: s.sendEnv.length, origin: s.sendEnvOrigin },
+    localForward: clear ? undefined : firstOrigin(s.localForwards.filter((f) => !isDynamic(f.value))),
+    remoteForward: clear ? undefined : firstOrigin(s.remoteForwards),
+    dynamicForward: clear ? undefined : firstOrigin(s.localForwards.filter((f) => isDynamic(f.value))),
+  });
+
   return {
     host: hostArg,
     hostname: host,
@@ -148,6 +158,7 @@ export function finalize(s: Settings, ctx: LocalContext, hostArg: string, host: 
     remoteforward: remotes.map((f) => formatForward(f, false)),
     dynamicforward: locals.filter((f) => isDynamic(f) || f.connectHost === null).map((f) => formatForward(f, true)),
     expanded,
+    warnings,
   };
 }
 

@@ -5,5 +5,5 @@
 export { resolveSshTarget } from './resolve.js';
 export type { ResolveSshTargetOptions } from './resolve.js';
 export type { SshConfigOverrides } from './overrides.js';
-export type { ResolvedSshTarget } from './types.js';
+export type { ConfigWarning, ResolvedSshTarget } from './types.js';
 export { localHomeDir } from './local.js';

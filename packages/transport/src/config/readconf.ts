@@ -18,9 +18,11 @@ import type { MatchExec } from './match.js';
 import { matchPattern, matchPatternList } from './patterns.js';
 import { assertShellSafe, isShellSafe, shellUnsafeMessage } from './shell.js';
 import { expand, ExpandError, isValidEnvName } from './tokens.js';
+import { WATCHED_KEYWORDS } from './warnings.js';
+import type { FirstSeen } from './warnings.js';
 import { a2port, ADDRESS_FAMILY, CANONICALIZE_HOSTNAME, COMPRESSION, convtime, FLAG, multistate, parseNonNegativeInt, STRICT_HOSTKEY } from './values.js';
 import type { Multistate } from './values.js';
-import type { Env } from './types.js';
+import type { Env, Located, Origin } from './types.js';
 
 /** Files one resolution may read, all passes and Includes together (OpenSSH has no such limit). */
 const MAX_FILES_READ = 1000;
@@ -32,16 +34,6 @@ const MAX_CERTIFICATE_FILES = 100;
 const MAX_HOSTS_FILES = 32;
 
 
-/** Where a value came from, for messages about expanding it later. */
-export interface Origin {
-  readonly file: string;
-  readonly line: number;
-}
-
-export interface Located<T> {
-  readonly value: T;
-  readonly origin: Origin;
-}
 
 /** readconf.c `Options`: unset = undefined; the first value obtained wins. */
 export interface Settings {
@@ -69,11 +61,14 @@ export interface Settings {
   preferredAuthentications?: string;
   hostKeyAlgorithms?: string;
   sendEnv: string[];
+  sendEnvOrigin?: Origin;
   localForwards: Located<Forward>[];
   remoteForwards: Located<Forward>[];
   clearAllForwardings?: string;
   canonicalizeHostname?: string;
   ignoreUnknown?: string;
+  /** The first active line of each keyword we do not honour (warnings.ts decides which values matter). */
+  firstSeen: Map<string, FirstSeen>;
 }
 
 /** readconf.c SSHCONF_* flags of one file being read. */
@@ -130,7 +125,7 @@ export function fail(origin: Origin | null, rule: string): never {
 
 /** readconf.c: the settings obtained so far, filled by reading files and override lines. */
 export class ConfigReader {
-  readonly s: Settings = { identityFiles: [], certificateFiles: [], sendEnv: [], localForwards: [], remoteForwards: [] };
+  readonly s: Settings = { identityFiles: [], certificateFiles: [], sendEnv: [], localForwards: [], remoteForwards: [], firstSeen: new Map() };
   private filesRead = 0;
 
   constructor(readonly ctx: LocalContext) {}
@@ -427,7 +422,10 @@ export class ConfigReader {
           if (a === '' || a.includes('=')) fail(origin, 'SendEnv: invalid environment name');
           if (!on) continue;
           if (a.startsWith('-')) s.sendEnv = s.sendEnv.filter((e) => !matchPattern(e, a.slice(1)));
-          else s.sendEnv.push(a);
+          else {
+            s.sendEnvOrigin ??= origin;
+            s.sendEnv.push(a);
+          }
         }
         break;
       }
@@ -465,6 +463,7 @@ export class ConfigReader {
         used = args.length;
     }
     if (args.length > used) fail(origin, `${keyword}: extra arguments at end of line`);
+    if (on && WATCHED_KEYWORDS.has(keyword) && !s.firstSeen.has(keyword)) s.firstSeen.set(keyword, { args, origin });
   }
 
   private multi(origin: Origin, keyword: string, table: Multistate, arg: string | undefined, on: boolean, field: 'strictHostKeyChecking' | 'addressFamily' | 'compression' | 'canonicalizeHostname' | 'identitiesOnly' | 'batchMode' | 'clearAllForwardings'): void {

@@ -205,5 +205,11 @@ export async function resolveSshTarget(urlOrAlias: string, options: ResolveSshTa
     await readAll({ host, originalHost: hostArg, wantFinal: false }, true);
   }
 
-  return finalize(s, ctx, hostArg, host);
+  const resolved = finalize(s, ctx, hostArg, host);
+  // (`account` is set by user() above, which TypeScript cannot see through the closure.)
+  const read = account as LocalAccount | null;
+  if (options.homeDir !== undefined || read === null || read.fromPasswd) return resolved;
+  // ssh would stop here ("No user exists for uid"); we go on with $HOME, and say so.
+  const warning = { keyword: 'HOME', file: 'passwd', line: 0, message: 'the current uid has no password-database entry: ~ and ~/.ssh/config are taken from $HOME; pass homeDir to choose' };
+  return { ...resolved, warnings: [...resolved.warnings, warning] };
 }

@@ -2,9 +2,34 @@
  * The public shape of a resolved target (what `ssh -G` prints, in our types) and the environment
  * type the resolution passes around.
  */
-
 /** An environment, as `process.env` (for `${VAR}`, SSH_AUTH_SOCK and `Match exec`). */
 export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Where a value came from (a config file and line, `overrides`:0), for messages and warnings. */
+export interface Origin {
+  readonly file: string;
+  readonly line: number;
+}
+
+/**
+ * A setting that resolved but is not honoured. `message` says what happens instead and what to
+ * do; it names the keyword and at most a yes/no-style value, never a path or a command.
+ */
+export interface ConfigWarning {
+  /** The keyword as ssh_config(5) spells it, e.g. `ForwardAgent`. */
+  readonly keyword: string;
+  /** The config file (or `overrides`, `configText`) of the line that set it. */
+  readonly file: string;
+  /** 1-based; 0 for an override. */
+  readonly line: number;
+  readonly message: string;
+}
+
+/** A value with where it came from. */
+export interface Located<T> {
+  readonly value: T;
+  readonly origin: Origin;
+}
 
 /**
  * The effective settings for one target, keyed by `ssh -G`'s lower-case keyword names, with the
@@ -69,6 +94,12 @@ export interface ResolvedSshTarget {
   readonly remoteforward: readonly string[];
   /** As `ssh -G` prints them: `1080`, `[127.0.0.1]:1080` (and, as ssh -G does, the listen side of a LocalForward to a socket path). */
   readonly dynamicforward: readonly string[];
+  /**
+   * Settings that resolved but that the transport does not honour (ForwardAgent, CertificateFile,
+   * ControlMaster, forwardings, SendEnv, StrictHostKeyChecking ask, …): one per keyword, with the
+   * file and line that set it. The transport publishes each once on `ssh-docker:transport:config`.
+   */
+  readonly warnings: readonly ConfigWarning[];
   /** Values ssh computes only when it connects, computed here so callers need not. */
   readonly expanded: {
     /** `identityfile` with `~`, tokens and `${ENV}` expanded. */

@@ -4,7 +4,7 @@ import { debuglog } from 'node:util';
 const debug = debuglog('ssh-docker:transport');
 
 /**
- * The diagnostics channels of the transport: `ssh-docker:transport:connect`, `:stream`, `:error`.
+ * The diagnostics channels of the transport: `ssh-docker:transport:connect`, `:stream`, `:error`, `:config`.
  * Messages are flat records of safe values — connection id, host, port, user, phase, timing,
  * fingerprint, error code — never an options object, a URL, a header or a credential.
  */
@@ -14,6 +14,8 @@ const channels = {
   connect: channel('ssh-docker:transport:connect'),
   stream: channel('ssh-docker:transport:stream'),
   error: channel('ssh-docker:transport:error'),
+  /** A setting of ssh_config that resolved but is not honoured: { host, keyword, file, line, message }, once each. */
+  config: channel('ssh-docker:transport:config'),
 } as const;
 
 export function publish(name: keyof typeof channels, message: DiagnosticsMessage): void {

@@ -1,3 +1,4 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createDockerSshTransport } from '@ssh-docker/transport';
 import type { CheckReport, CheckStep } from '@ssh-docker/transport';
 import type { ConnectArgs } from '../args.js';
@@ -40,6 +41,12 @@ export function renderReport(target: string, report: CheckReport): string {
 /** `ssh-docker check`: exit 0 only when every step passed. */
 export async function check(args: ConnectArgs, context: CommandContext): Promise<number> {
   const transport = createDockerSshTransport(transportOptions(args, context.secrets, context.env, context.homeDir));
+  // ssh_config settings the transport resolves but does not honour: one line each on stderr.
+  const onConfigWarning = (message: unknown): void => {
+    const w = message as { file: string; line: number; message: string };
+    context.err.write(`warning: ${w.file}${w.line > 0 ? `:${String(w.line)}` : ''}: ${w.message}\n`);
+  };
+  subscribe('ssh-docker:transport:config', onConfigWarning);
   try {
     // The header now, so a slow step (a 10 s connect timeout) does not look like a hang.
     const header = `Checking ${args.target}\n`;
@@ -48,6 +55,7 @@ export async function check(args: ConnectArgs, context: CommandContext): Promise
     context.out.write(renderReport(args.target, report).slice(header.length));
     return report.ok ? 0 : 1;
   } finally {
+    unsubscribe('ssh-docker:transport:config', onConfigWarning);
     await transport.close({ timeoutMs: 1000 });
   }
 }
