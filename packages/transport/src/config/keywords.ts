@@ -17,7 +17,7 @@ export const KNOWN_KEYWORDS: ReadonlySet<string> = new Set([
   'gssapitrustdns', 'hashknownhosts', 'host', 'hostbasedacceptedalgorithms', 'hostbasedauthentication',
   'hostbasedkeytypes', 'hostkeyalgorithms', 'hostkeyalias', 'hostname', 'identitiesonly', 'identityagent',
   'identityfile', 'identityfile2', 'ignoreunknown', 'include', 'ipqos', 'kbdinteractiveauthentication',
-  'kbdinteractivedevices', 'kerberosauthentication', 'kerberostgtpassing', 'knownhostscommand',
+  'kbdinteractivedevices', 'kerberosauthentication', 'kexalgorithms', 'kerberostgtpassing', 'knownhostscommand',
   'localcommand', 'localforward', 'loglevel', 'logverbose', 'macs', 'match', 'nohostauthenticationforlocalhost',
   'numberofpasswordprompts', 'passwordauthentication', 'permitlocalcommand', 'permitremoteopen',
   'pkcs11provider', 'port', 'preferredauthentications', 'protocol', 'protocolkeepalives', 'proxycommand',

@@ -71,10 +71,10 @@ export function oracleOptions(home: Home, configFile: string): ResolveSshTargetO
   };
 }
 
-const SCALARS = ['host', 'hostname', 'user', 'port', 'stricthostkeychecking', 'identitiesonly', 'forwardagent', 'batchmode', 'compression', 'addressfamily', 'serveraliveinterval', 'serveralivecountmax', 'connecttimeout'] as const;
-const OPTIONAL = ['hostkeyalias', 'identityagent', 'proxyjump', 'proxycommand', 'preferredauthentications'] as const;
-const MULTILINE = ['identityfile', 'certificatefile', 'sendenv', 'localforward', 'remoteforward', 'dynamicforward'] as const;
-const ONELINE = ['userknownhostsfile', 'globalknownhostsfile'] as const;
+export const SCALARS = ['host', 'hostname', 'user', 'port', 'stricthostkeychecking', 'identitiesonly', 'forwardagent', 'batchmode', 'compression', 'addressfamily', 'serveraliveinterval', 'serveralivecountmax', 'connecttimeout'] as const;
+export const OPTIONAL = ['hostkeyalias', 'identityagent', 'proxyjump', 'proxycommand', 'preferredauthentications'] as const;
+export const MULTILINE = ['identityfile', 'certificatefile', 'sendenv', 'localforward', 'remoteforward', 'dynamicforward'] as const;
+export const ONELINE = ['userknownhostsfile', 'globalknownhostsfile'] as const;
 
 /** Our result in `ssh -G`'s printed form, for every key we resolve. */
 export function asPrinted(r: ResolvedSshTarget): Map<string, string[]> {

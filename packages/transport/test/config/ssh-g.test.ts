@@ -1,8 +1,11 @@
 /**
  * resolveSshTarget() against the real `ssh -G -F file name` (OpenSSH 9.2p1), one config per row.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { both, makeHome } from './oracle.js';
+import { spawnSync } from 'node:child_process';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { KNOWN_KEYWORDS } from '../../src/config/keywords.js';
+import { WATCHED_KEYWORDS } from '../../src/config/warnings.js';
+import { both, makeHome, MULTILINE, ONELINE, OPTIONAL, SCALARS, SSH } from './oracle.js';
 import type { Home } from './oracle.js';
 
 interface Row {
@@ -20,6 +23,7 @@ interface Row {
 
 const rows: Row[] = [
   { name: 'an empty config gives the defaults', config: '', target: 'plain.example' },
+  { name: 'KexAlgorithms is a keyword (it was missing from ours)', config: 'KexAlgorithms curve25519-sha256\n', target: 'x' },
   { name: 'a Host block sets HostName, User and Port', config: 'Host web\n  HostName web.internal.example\n  User deploy\n  Port 2222\n', target: 'web', expect: { hostname: 'web.internal.example', user: 'deploy', port: 2222 } },
   { name: 'the first obtained value wins over later blocks', config: 'Host *\n  User first\nHost x\n  User second\n  Port 2200\nHost *\n  Port 2300\n', target: 'x', expect: { user: 'first', port: 2200 } },
   { name: 'a * pattern matches any run of characters', config: 'Host *.example.com\n  User star\n', target: 'a.b.example.com', expect: { user: 'star' } },
@@ -171,4 +175,49 @@ describe('resolveSshTarget() matches ssh -G -F file name', () => {
       if (row.expect !== undefined) expect(out.result).toMatchObject(row.expect);
     });
   }
+});
+
+// Every keyword `ssh -G` prints is accounted for: compared with ours above, reported as a warning
+// when set to a value we do not honour, or listed below as having no effect on a dial-stdio
+// channel. A keyword a newer OpenSSH adds, or one that starts printing, fails here until classified.
+describe('every keyword ssh -G prints is resolved, warned about, or known to change nothing here', () => {
+  /** No effect on one `docker system dial-stdio` channel through ssh2, or handled outside ssh_config. */
+  const NO_EFFECT = new Set([
+    'canonicaldomains', 'canonicalizepermittedcnames', 'canonicalizefallbacklocal', 'canonicalizemaxdots', // used only with CanonicalizeHostname (warned)
+    'casignaturealgorithms', 'checkhostip', 'clearallforwardings', 'enableescapecommandline', 'enablesshkeysign', 'escapechar',
+    'exitonforwardfailure', 'fingerprinthash', 'forkafterauthentication', 'forwardx11timeout', 'gatewayports', 'gssapidelegatecredentials',
+    'gssapikexalgorithms', 'gssapikeyexchange', 'gssapirenewalforcesrekey', 'gssapitrustdns', 'hostbasedacceptedalgorithms', 'ipqos',
+    'loglevel', 'logverbose', 'nohostauthenticationforlocalhost', 'numberofpasswordprompts', 'permitremoteopen', 'proxyusefdpass',
+    'pubkeyacceptedalgorithms', 'rekeylimit', 'requiredrsasize', 'securitykeyprovider', 'sessiontype', 'stdinnull', 'streamlocalbindmask',
+    'streamlocalbindunlink', 'syslogfacility', 'tcpkeepalive', 'tunneldevice', 'updatehostkeys', 'visualhostkey', 'xauthlocation',
+    'identityagent', 'ignoreunknown', 'include',
+  ]);
+  const LIST_WARNINGS = new Set(['certificatefile', 'sendenv', 'localforward', 'remoteforward', 'dynamicforward']);
+  const compared = new Set<string>([...SCALARS, ...OPTIONAL, ...MULTILINE, ...ONELINE, 'hostkeyalgorithms']);
+
+  it('with the defaults and with every keyword that prints only when set', () => {
+    const home = makeHome();
+    onTestFinished(() => {
+      home.cleanup();
+    });
+    const config = home.write(
+      '.ssh/all',
+      [
+        'ControlPath ~/.ssh/cm', 'LocalCommand true', 'RemoteCommand true', 'SetEnv A=b', 'SendEnv LANG', 'CertificateFile ~/c.pub',
+        'LocalForward 1 localhost:2', 'RemoteForward 3 localhost:4', 'DynamicForward 5', 'KnownHostsCommand /bin/true', 'RevokedHostKeys ~/krl',
+        'PKCS11Provider /x.so', 'BindAddress 127.0.0.1', 'BindInterface lo', 'HostKeyAlias a', 'IdentityAgent none', 'ProxyJump j',
+        'PreferredAuthentications publickey', 'ConnectionAttempts 2', '',
+      ].join('\n'),
+    );
+    const printed = new Set<string>();
+    for (const file of [config, '/dev/null']) {
+      const res = spawnSync(SSH, ['-G', '-F', file, 'x'], { env: home.env, encoding: 'utf8', timeout: 10_000 });
+      expect(res.status, res.stderr).toBe(0);
+      for (const line of res.stdout.split('\n')) if (line !== '') printed.add(line.split(' ')[0]!.toLowerCase());
+    }
+    const unclassified = [...printed].filter((k) => !compared.has(k) && !WATCHED_KEYWORDS.has(k) && !LIST_WARNINGS.has(k) && !NO_EFFECT.has(k));
+    expect(unclassified).toEqual([]);
+    // And the classification is not stale: every listed keyword is one ssh knows.
+    for (const k of [...NO_EFFECT, ...WATCHED_KEYWORDS, ...LIST_WARNINGS]) expect(KNOWN_KEYWORDS.has(k), k).toBe(true);
+  });
 });
