@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 export { resolveSshTarget } from './config/index.js';
-export type { ConfigWarning, ResolvedSshTarget, ResolveSshTargetOptions, SshConfigOverrides } from './config/index.js';
+export type { ConfigWarning, ResolvedSshTarget, ResolveSshTargetOptions, SshConfigOverrides, SshTarget } from './config/index.js';
 export { TransportError } from './errors.js';
 export type { TransportErrorCode, TransportErrorTarget } from './errors.js';
 export type { CheckReport, CheckStep, CheckStepName } from './internal/check.js';

@@ -6,7 +6,7 @@ import type { HostKeyPolicy } from '@ssh-docker/hostkeys';
 import { parseSshUrl, Secret } from '@ssh-docker/url';
 import { localHomeDir, resolveSshTarget } from './config/index.js';
 import { publish } from './internal/diagnostics.js';
-import type { ResolvedSshTarget } from './config/index.js';
+import type { ResolvedSshTarget, SshTarget } from './config/index.js';
 import { parseJump } from './config/jump.js';
 import type { TransportErrorTarget } from './errors.js';
 import { HARDENED_ALGORITHMS } from './internal/algorithms.js';
@@ -168,10 +168,13 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
   // A password in the URL is taken as the password (a direct Secret: cleared after the handshake).
   let urlPassword: Secret | undefined;
   let label: { host: string; port?: number; user?: string } = { host: options.url };
+  // The URL is parsed once, here; resolution takes the parsed target (no second parse, no second Secret).
+  let parsedUrl: SshTarget | undefined;
   if (/^ssh:\/\//i.test(options.url)) {
     const parsed = parseSshUrl(options.url);
     urlPassword = parsed.password;
     label = parsed;
+    parsedUrl = { host: parsed.host, ...(parsed.user === undefined ? {} : { user: parsed.user }), ...(parsed.port === undefined ? {} : { port: parsed.port }) };
   } else if (/^-|[\s\p{Cc}]/u.test(options.url)) {
     throw new TypeError("options.url must not start with '-' or contain whitespace or control characters");
   }
@@ -199,7 +202,7 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
   };
   let resolving: Promise<ResolvedSshTarget> | undefined;
   const resolve = (): Promise<ResolvedSshTarget> =>
-    (resolving ??= resolveSshTarget(options.url, {
+    (resolving ??= resolveSshTarget(parsedUrl ?? options.url, {
       ...(options.configFile === undefined ? {} : { configFile: options.configFile }),
       homeDir,
       env,
@@ -273,10 +276,9 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
       if (parsed === null || parsed.host === 'none') {
         throw transportError('ERR_SSH_CONFIG', `a ProxyJump hop for ${destination.host} is not [user@]host[:port]`, target);
       }
-      const host = parsed.host.includes(':') ? `[${parsed.host}]` : parsed.host;
-      const hopUrl = `ssh://${parsed.user === undefined ? '' : `${encodeURIComponent(parsed.user)}@`}${host}${parsed.port > 0 ? `:${parsed.port}` : ''}`;
+      const hop = { host: parsed.host, ...(parsed.user === undefined ? {} : { user: parsed.user }), ...(parsed.port > 0 ? { port: parsed.port } : {}) };
       const resolvedHop = warn(
-        await resolveSshTarget(hopUrl, {
+        await resolveSshTarget(hop, {
           ...(options.configFile === undefined ? {} : { configFile: options.configFile }),
           homeDir,
           env,

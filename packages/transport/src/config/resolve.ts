@@ -88,6 +88,27 @@ function checkOptions(options: ResolveSshTargetOptions): void {
 }
 
 /**
+ * A target already parsed (from an `ssh://` URL with `@ssh-docker/url`, or a ProxyJump hop), so it
+ * is not formatted and parsed again. Its names follow the same rules as a URL's or an alias's.
+ */
+export interface SshTarget {
+  readonly host: string;
+  readonly user?: string;
+  /** 1–65535; absent for the config's (or 22). */
+  readonly port?: number;
+}
+
+function parsedTarget(t: SshTarget): { host: string; user?: string; port?: number } {
+  if (typeof t.host !== 'string' || t.host === '') throw new TypeError('target.host must be a non-empty string');
+  if (t.user !== undefined && (typeof t.user !== 'string' || t.user === '')) throw new TypeError('target.user must be a non-empty string');
+  if (t.port !== undefined && (!Number.isInteger(t.port) || t.port < 1 || t.port > 65535)) throw new TypeError('target.port must be an integer from 1 to 65535');
+  // The same rules as for a URL or an alias: no option-like names, no shell syntax (they become %h, %n, %r).
+  assertShellSafe('host', t.host, 'the ssh target host');
+  if (t.user !== undefined) assertShellSafe('user', t.user, 'the user in the ssh target');
+  return { host: t.host, ...(t.user === undefined ? {} : { user: t.user }), ...(t.port === undefined ? {} : { port: t.port }) };
+}
+
+/**
  * Resolves where and how to connect for an `ssh://` URL or a `[user@]host` alias, the way
  * `ssh -G` does with OpenSSH 9.2p1: explicit overrides first, then URL parts, then the user config
  * (and the system config only if asked for), first obtained value wins.
@@ -124,12 +145,16 @@ function checkOptions(options: ResolveSshTargetOptions): void {
  * // → { hostname: 'build.internal.example', port: 2222, user: 'deploy', identityfile: ['~/.ssh/build'], … }
  * ```
  */
-export async function resolveSshTarget(urlOrAlias: string, options: ResolveSshTargetOptions = {}): Promise<ResolvedSshTarget> {
-  if (typeof urlOrAlias !== 'string') throw new TypeError('resolveSshTarget() takes an ssh:// URL or a [user@]host string');
+export async function resolveSshTarget(urlOrAlias: string | SshTarget, options: ResolveSshTargetOptions = {}): Promise<ResolvedSshTarget> {
+  if (typeof urlOrAlias !== 'string' && (typeof urlOrAlias !== 'object' || urlOrAlias === null)) {
+    throw new TypeError('resolveSshTarget() takes an ssh:// URL, a [user@]host string or a { host, user?, port? } target');
+  }
   checkOptions(options);
 
   let target: { host: string; user?: string; port?: number };
-  if (/^ssh:\/\//i.test(urlOrAlias)) {
+  if (typeof urlOrAlias === 'object') {
+    target = parsedTarget(urlOrAlias);
+  } else if (/^ssh:\/\//i.test(urlOrAlias)) {
     const url = parseSshUrl(urlOrAlias);
     // We only need where to connect; the password (if any) is the transport's business: drop our copy.
     url.password?.clear();

@@ -348,3 +348,13 @@ describe('Include depth', () => {
     expect(out.kind).toBe(kind);
   });
 });
+
+describe('a parsed target', () => {
+  it('resolves as the URL it came from, and follows the same name rules', async () => {
+    const fromUrl = await resolveSshTarget('ssh://deploy@box:2200', base);
+    await expect(resolveSshTarget({ host: 'box', user: 'deploy', port: 2200 }, base)).resolves.toEqual(fromUrl);
+    await expect(resolveSshTarget({ host: 'box;id' }, base)).rejects.toMatchObject({ code: 'ERR_SSH_CONFIG', message: expect.stringMatching(/^the ssh target host must not /) });
+    await expect(resolveSshTarget({ host: 'box', user: '$(id)' }, base)).rejects.toMatchObject({ code: 'ERR_SSH_CONFIG', message: expect.stringMatching(/^the user in the ssh target must not /) });
+    await expect(resolveSshTarget({ host: 'box', port: 0 }, base)).rejects.toThrow(TypeError);
+  });
+});
