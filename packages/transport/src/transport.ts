@@ -297,7 +297,7 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
       let pending = live[index];
       if (pending === undefined) {
         const before = index > 0 ? { via: () => through(index - 1, hop.target.host, hop.target.port) } : {};
-        const connection = new SshConnection({ ...hop, ...before }, 1, {
+        const connection = new SshConnection({ ...hop, ...before }, {
           onEnd: (ended) => {
             hopConnections.delete(ended);
             live[index] = undefined;
