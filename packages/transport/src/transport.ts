@@ -68,7 +68,11 @@ export interface DockerSshTransportOptions {
   readonly socketVia?: 'dial-stdio' | 'streamlocal';
   /** Channels per SSH connection: default 9, under OpenSSH's MaxSessions of 10. */
   readonly maxChannelsPerConnection?: number;
-  /** SSH connections per transport: default 4. Streams beyond all slots wait in order. */
+  /**
+   * SSH connections per transport: default 4. Streams beyond all slots wait in order. With a
+   * `password` or `passphrase` given as a Secret (not a provider), or a password in the URL, it is 1:
+   * the Secret is cleared after that connection's handshake; a value above 1 then throws a RangeError.
+   */
   readonly maxConnections?: number;
   /** Jump hosts (`[user@]host[:port][,…]`, as ssh `-J`): default ProxyJump from the config; `false` for none. Each hop's host key is verified. */
   readonly proxyJump?: string | false;
@@ -151,7 +155,7 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
   if (typeof options !== 'object' || options === null) throw new TypeError('createDockerSshTransport() takes an options object');
   if (typeof options.url !== 'string' || options.url === '') throw new TypeError('options.url must be an ssh:// URL or an ssh_config host alias');
   const maxChannelsPerConnection = positive('maxChannelsPerConnection', options.maxChannelsPerConnection, 9);
-  const maxConnections = positive('maxConnections', options.maxConnections, 4);
+  const requestedConnections = positive('maxConnections', options.maxConnections, 4);
   if (options.connectTimeoutMs !== undefined) positive('connectTimeoutMs', options.connectTimeoutMs, 0);
   if (options.keepaliveIntervalMs !== undefined) positive('keepaliveIntervalMs', options.keepaliveIntervalMs, 0, true);
   if (options.keepaliveCountMax !== undefined) positive('keepaliveCountMax', options.keepaliveCountMax, 0);
@@ -198,6 +202,15 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
     }));
 
   const password = options.password ?? urlPassword;
+  // A Secret given directly is cleared by the handshake that uses it, so only the connection open
+  // while it is held can use it: the pool is pinned to one connection, and its streams queue for
+  // its channels. (A second connection opened under load would find the Secret cleared, and fail or
+  // not depending on timing.) Asking for more connections with a direct Secret cannot work: refused here.
+  const direct = password instanceof Secret || options.passphrase instanceof Secret;
+  if (direct && options.maxConnections !== undefined && options.maxConnections > 1) {
+    throw new RangeError('maxConnections above 1 needs the password and passphrase as provider functions (() => Promise<Secret>): a Secret given directly is cleared after the one connection that uses it');
+  }
+  const maxConnections = direct ? 1 : requestedConnections;
   const command =
     options.socketPath === undefined
       ? 'docker system dial-stdio'

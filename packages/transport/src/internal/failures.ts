@@ -71,12 +71,20 @@ export interface HandshakeState {
  */
 export function handshakeFailure(err: Error & { level?: string }, state: HandshakeState): TransportError {
   const { target, secrets } = state;
+  if (err.level === 'client-authentication' && state.spent) {
+    return transportError(
+      'ERR_SECRET_SPENT',
+      `SSH authentication as ${target.user} on ${where(target)} failed on a new connection: the password or passphrase given as a Secret was cleared after the first connection and cannot be used again. Pass a provider function (() => Promise<Secret>) to reconnect with it`,
+      target,
+      undefined,
+      secrets,
+    );
+  }
   if (err.level === 'client-authentication') {
     const tried = state.described.length === 0 ? 'no credentials (no agent, no identity file found, no password)' : state.described.join(', ');
-    const spent = state.spent ? '; a password or passphrase given as a Secret is cleared after the first connection: pass a provider function to reconnect with it' : '';
     return transportError(
       'ERR_AUTH_FAILED',
-      `SSH authentication as ${target.user} on ${where(target)} failed: tried ${tried}. Check the user name and that the public key is in ~/.ssh/authorized_keys there${spent}`,
+      `SSH authentication as ${target.user} on ${where(target)} failed: tried ${tried}. Check the user name and that the public key is in ~/.ssh/authorized_keys there`,
       target,
       undefined,
       secrets,
