@@ -19,7 +19,7 @@ import { transportError } from './internal/failures.js';
 import { ConnectionPool } from './internal/pool.js';
 import type { PoolStats } from './internal/pool.js';
 
-export type { SecretSource } from './internal/credentials.js';
+export type { CredentialContext, SecretSource } from './internal/credentials.js';
 
 /** Options of {@link createDockerSshTransport}. Every limit has a default, said here. */
 export interface DockerSshTransportOptions {
@@ -39,6 +39,15 @@ export interface DockerSshTransportOptions {
   readonly password?: SecretSource;
   /** The passphrase of encrypted identity files, as a Secret or a provider. */
   readonly passphrase?: SecretSource;
+  /**
+   * Credentials for ProxyJump hops, asked per hop. `password`, `passphrase` and `identityFiles` above
+   * are for the target only and are never offered to a jump host (as with ssh, whose `-i` does not
+   * reach the `-J` hop); a hop gets its config's identity files and the agent, plus what this returns
+   * for it. Default: nothing more.
+   */
+  readonly jumpCredentials?: (hop: { readonly host: string; readonly port: number; readonly user: string }) =>
+    | { readonly password?: SecretSource; readonly passphrase?: SecretSource; readonly identityFiles?: readonly string[] }
+    | undefined;
   /**
    * Default from StrictHostKeyChecking: `yes` and `ask` (the default) → `'strict'`; `accept-new`
    * and `no` → `'accept-new'` (never weaker: a changed key always refuses).
@@ -229,6 +238,7 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
     if (jumpOf === undefined && resolved.proxycommand !== undefined && resolved.proxyjump === undefined && options.proxyJump === undefined) {
       throw transportError('ERR_SSH_CONFIG', `ProxyCommand for ${resolved.host} is not supported: use ProxyJump instead, or pass proxyJump`, hop);
     }
+    const auth = jumpOf === undefined ? { password, passphrase: options.passphrase, identityFiles: options.identityFiles } : (options.jumpCredentials?.(hop) ?? {});
     const jump = jumpOf === undefined ? (options.proxyJump === false ? undefined : (options.proxyJump ?? resolved.proxyjump)) : undefined;
     const settings: ConnectionSettings = {
       target: hop,
@@ -242,11 +252,12 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
       ...(resolved.hostkeyalias === undefined ? {} : { hostKeyAlias: resolved.hostkeyalias }),
       ...(recordTo === undefined ? {} : { recordTo }),
       credentials: new Credentials({
-        // A jump host gets keys and the agent, and a password only from a provider: a direct
-        // Secret is cleared by the first handshake that uses it.
-        ...(password === undefined || (jumpOf !== undefined && password instanceof Secret) ? {} : { password }),
-        ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }),
-        identityFiles: [...(options.identityFiles ?? []), ...resolved.expanded.identityfile],
+        // The caller's password, passphrase and identity files are for the target; a jump host gets
+        // only what jumpCredentials gives for it: a credential is never offered to another host.
+        ...(auth.password === undefined ? {} : { password: auth.password }),
+        ...(auth.passphrase === undefined ? {} : { passphrase: auth.passphrase }),
+        identityFiles: [...(auth.identityFiles ?? []), ...resolved.expanded.identityfile],
+        for: { host: hop.host, port: hop.port, role: jumpOf === undefined ? 'target' : 'jump' },
         homeDir,
         ...(agent === undefined ? {} : { agent }),
         identitiesOnly: resolved.identitiesonly === 'yes',
