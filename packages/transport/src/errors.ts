@@ -7,6 +7,8 @@
 export type TransportErrorCode =
   | 'ERR_SSH_CONFIG'
   | 'ERR_AUTH_FAILED'
+  /** A new connection needed a password or passphrase given as a Secret, already cleared by the first one: pass a provider. */
+  | 'ERR_SECRET_SPENT'
   | 'ERR_CONNECT_TIMEOUT'
   | 'ERR_CONNECTION_REFUSED'
   | 'ERR_HOST_NOT_FOUND'

@@ -10,4 +10,4 @@ export type { TransportErrorCode, TransportErrorTarget } from './errors.js';
 export type { CheckReport, CheckStep, CheckStepName } from './internal/check.js';
 export type { DiagnosticsMessage } from './internal/diagnostics.js';
 export { createDockerSshTransport } from './transport.js';
-export type { DockerSshTransport, DockerSshTransportOptions, SecretSource, TransportStats } from './transport.js';
+export type { CredentialContext, DockerSshTransport, DockerSshTransportOptions, SecretSource, TransportStats } from './transport.js';

@@ -20,7 +20,7 @@ import { transportError } from './internal/failures.js';
 import { ConnectionPool } from './internal/pool.js';
 import type { PoolStats } from './internal/pool.js';
 
-export type { SecretSource } from './internal/credentials.js';
+export type { CredentialContext, SecretSource } from './internal/credentials.js';
 
 /** Options of {@link createDockerSshTransport}. Every limit has a default, said here. */
 export interface DockerSshTransportOptions {
@@ -40,6 +40,15 @@ export interface DockerSshTransportOptions {
   readonly password?: SecretSource;
   /** The passphrase of encrypted identity files, as a Secret or a provider. */
   readonly passphrase?: SecretSource;
+  /**
+   * Credentials for ProxyJump hops, asked per hop. `password`, `passphrase` and `identityFiles` above
+   * are for the target only and are never offered to a jump host (as with ssh, whose `-i` does not
+   * reach the `-J` hop); a hop gets its config's identity files and the agent, plus what this returns
+   * for it. Default: nothing more.
+   */
+  readonly jumpCredentials?: (hop: { readonly host: string; readonly port: number; readonly user: string }) =>
+    | { readonly password?: SecretSource; readonly passphrase?: SecretSource; readonly identityFiles?: readonly string[] }
+    | undefined;
   /**
    * Default from StrictHostKeyChecking: `yes` and `ask` (the default) → `'strict'`; `accept-new`
    * and `no` → `'accept-new'` (never weaker: a changed key always refuses).
@@ -69,7 +78,11 @@ export interface DockerSshTransportOptions {
   readonly socketVia?: 'dial-stdio' | 'streamlocal';
   /** Channels per SSH connection: default 9, under OpenSSH's MaxSessions of 10. */
   readonly maxChannelsPerConnection?: number;
-  /** SSH connections per transport: default 4. Streams beyond all slots wait in order. */
+  /**
+   * SSH connections per transport: default 4. Streams beyond all slots wait in order. With a
+   * `password` or `passphrase` given as a Secret (not a provider), or a password in the URL, it is 1:
+   * the Secret is cleared after that connection's handshake; a value above 1 then throws a RangeError.
+   */
   readonly maxConnections?: number;
   /** Jump hosts (`[user@]host[:port][,…]`, as ssh `-J`): default ProxyJump from the config; `false` for none. Each hop's host key is verified. */
   readonly proxyJump?: string | false;
@@ -152,7 +165,7 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
   if (typeof options !== 'object' || options === null) throw new TypeError('createDockerSshTransport() takes an options object');
   if (typeof options.url !== 'string' || options.url === '') throw new TypeError('options.url must be an ssh:// URL or an ssh_config host alias');
   const maxChannelsPerConnection = positive('maxChannelsPerConnection', options.maxChannelsPerConnection, 9);
-  const maxConnections = positive('maxConnections', options.maxConnections, 4);
+  const requestedConnections = positive('maxConnections', options.maxConnections, 4);
   if (options.connectTimeoutMs !== undefined) positive('connectTimeoutMs', options.connectTimeoutMs, 0);
   if (options.keepaliveIntervalMs !== undefined) positive('keepaliveIntervalMs', options.keepaliveIntervalMs, 0, true);
   if (options.keepaliveCountMax !== undefined) positive('keepaliveCountMax', options.keepaliveCountMax, 0);
@@ -214,6 +227,15 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
     }).then(warn));
 
   const password = options.password ?? urlPassword;
+  // A Secret given directly is cleared by the handshake that uses it, so only the connection open
+  // while it is held can use it: the pool is pinned to one connection, and its streams queue for
+  // its channels. (A second connection opened under load would find the Secret cleared, and fail or
+  // not depending on timing.) Asking for more connections with a direct Secret cannot work: refused here.
+  const direct = password instanceof Secret || options.passphrase instanceof Secret;
+  if (direct && options.maxConnections !== undefined && options.maxConnections > 1) {
+    throw new RangeError('maxConnections above 1 needs the password and passphrase as provider functions (() => Promise<Secret>): a Secret given directly is cleared after the one connection that uses it');
+  }
+  const maxConnections = direct ? 1 : requestedConnections;
   const command =
     options.socketPath === undefined
       ? 'docker system dial-stdio'
@@ -232,6 +254,7 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
     if (jumpOf === undefined && resolved.proxycommand !== undefined && resolved.proxyjump === undefined && options.proxyJump === undefined) {
       throw transportError('ERR_SSH_CONFIG', `ProxyCommand for ${resolved.host} is not supported: use ProxyJump instead, or pass proxyJump`, hop);
     }
+    const auth = jumpOf === undefined ? { password, passphrase: options.passphrase, identityFiles: options.identityFiles } : (options.jumpCredentials?.(hop) ?? {});
     const jump = jumpOf === undefined ? (options.proxyJump === false ? undefined : (options.proxyJump ?? resolved.proxyjump)) : undefined;
     const settings: ConnectionSettings = {
       target: hop,
@@ -245,11 +268,12 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
       ...(resolved.hostkeyalias === undefined ? {} : { hostKeyAlias: resolved.hostkeyalias }),
       ...(recordTo === undefined ? {} : { recordTo }),
       credentials: new Credentials({
-        // A jump host gets keys and the agent, and a password only from a provider: a direct
-        // Secret is cleared by the first handshake that uses it.
-        ...(password === undefined || (jumpOf !== undefined && password instanceof Secret) ? {} : { password }),
-        ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }),
-        identityFiles: [...(options.identityFiles ?? []), ...resolved.expanded.identityfile],
+        // The caller's password, passphrase and identity files are for the target; a jump host gets
+        // only what jumpCredentials gives for it: a credential is never offered to another host.
+        ...(auth.password === undefined ? {} : { password: auth.password }),
+        ...(auth.passphrase === undefined ? {} : { passphrase: auth.passphrase }),
+        identityFiles: [...(auth.identityFiles ?? []), ...resolved.expanded.identityfile],
+        for: { host: hop.host, port: hop.port, role: jumpOf === undefined ? 'target' : 'jump' },
         homeDir,
         ...(agent === undefined ? {} : { agent }),
         identitiesOnly: resolved.identitiesonly === 'yes',
@@ -314,7 +338,7 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
       let pending = live[index];
       if (pending === undefined) {
         const before = index > 0 ? { via: () => through(index - 1, hop.target.host, hop.target.port) } : {};
-        const connection = new SshConnection({ ...hop, ...before }, 1, {
+        const connection = new SshConnection({ ...hop, ...before }, {
           onEnd: (ended) => {
             hopConnections.delete(ended);
             live[index] = undefined;

@@ -118,7 +118,7 @@ export async function runCheck(context: CheckContext): Promise<CheckReport> {
     return finish();
   }
 
-  const connection = new SshConnection(settings, 2, { onEnd: () => undefined, onRelease: () => undefined });
+  const connection = new SshConnection(settings, { onEnd: () => undefined, onRelease: () => undefined });
   try {
     await connection.connect();
   } catch (err) {
@@ -158,12 +158,8 @@ export async function runCheck(context: CheckContext): Promise<CheckReport> {
     started = Date.now();
     let ping: Awaited<ReturnType<typeof get>>;
     try {
-      // The channel holds a slot as the pool's do, so the count is right if the pool adopts the connection.
-      connection.active += 1;
-      agent = agentFor(await connection.openChannel().catch((err: unknown) => {
-        connection.active -= 1;
-        throw err;
-      }));
+      // An open channel counts as a slot by itself, so the count is right if the pool adopts the connection.
+      agent = agentFor(await connection.openChannel());
       ping = await get(agent, '/_ping');
       if (ping.status !== 200) throw Object.assign(new Error(`the daemon answered /_ping with HTTP ${ping.status}`), { code: 'ERR_DAEMON_UNREACHABLE' });
     } catch (err) {

@@ -10,7 +10,7 @@ import type { TransportError, TransportErrorTarget } from '../errors.js';
 import { authHandler } from './credentials.js';
 import type { AuthAttempt, Credentials } from './credentials.js';
 import { publish } from './diagnostics.js';
-import { connectFailure, transportError, where } from './failures.js';
+import { connectFailure, handshakeClosed, handshakeFailure, isChannelRefusal, transportError, where } from './failures.js';
 import { DockerStream } from './stream.js';
 
 /** Everything one SSH connection needs; shared by all connections of a transport. */
@@ -71,14 +71,10 @@ export interface ConnectionHooks {
 export class SshConnection {
   readonly id = nextId++;
   readonly settings: ConnectionSettings;
-  /** Channels opened or being opened on this connection. */
-  active = 0;
-  /** The server's session limit, once learned from a refused channel open. */
-  limit: number;
-  ready = false;
-  ended = false;
   readonly report: ConnectReport = { tcpMs: 0, hostKeyMs: 0, authMs: 0 };
-  readonly streams = new Set<DockerStream>();
+  readonly #streams = new Set<DockerStream>();
+  #ready = false;
+  #ended = false;
   #client: Client | undefined;
   #socket: Socket | undefined;
   #refs = 0;
@@ -88,18 +84,32 @@ export class SshConnection {
   #onEnd: ConnectionHooks['onEnd'];
   #onRelease: ConnectionHooks['onRelease'];
 
-  constructor(settings: ConnectionSettings, limit: number, hooks: ConnectionHooks) {
+  /** A connection is used once: a failed connect is not retried on the same object (the pool makes a fresh one). */
+  constructor(settings: ConnectionSettings, hooks: ConnectionHooks) {
     this.settings = settings;
-    this.limit = limit;
     this.#onEnd = hooks.onEnd;
     this.#onRelease = hooks.onRelease;
   }
 
+  /** The handshake completed (it stays true after the end: see `ended`). */
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  /** Ended (closed, lost, or its connect failed); never open again. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** Channels open on this connection now (opened and not yet released). */
+  get openStreams(): number {
+    return this.#streams.size;
+  }
+
   /** Hands a ready connection to a new owner (the pool taking over the one `check()` made). */
-  rehome(hooks: ConnectionHooks, limit: number): void {
+  rehome(hooks: ConnectionHooks): void {
     this.#onEnd = hooks.onEnd;
     this.#onRelease = hooks.onRelease;
-    this.limit = limit;
   }
 
   /** Opens TCP, verifies the host key, authenticates. Settles exactly once. */
@@ -124,7 +134,7 @@ export class SshConnection {
       sock.destroy();
       this.#client?.removeAllListeners();
       this.#client?.on('error', () => undefined);
-      this.ended = true;
+      this.#ended = true;
       throw err;
     }
     const decision = verifier.decision;
@@ -135,7 +145,7 @@ export class SshConnection {
     if (decision !== undefined) {
       this.report.hostKey = { keyType: decision.result.presented.keyType, fingerprint: decision.result.presented.fingerprint, outcome: decision.outcome };
     }
-    this.ready = true;
+    this.#ready = true;
     this.#startKeepalive();
     this.#applyRef();
     publish('connect', {
@@ -229,57 +239,10 @@ export class SshConnection {
           settle(refusal);
           return;
         }
-        if (err.level === 'client-authentication') {
-          const described = attempt?.described ?? [];
-          const tried = described.length === 0 ? 'no credentials (no agent, no identity file found, no password)' : described.join(', ');
-          const spent = attempt?.spent === true
-            ? '; a password or passphrase given as a Secret is cleared after the first connection: pass a provider function to reconnect with it'
-            : '';
-          settle(
-            transportError(
-              'ERR_AUTH_FAILED',
-              `SSH authentication as ${target.user} on ${where(target)} failed: tried ${tried}. Check the user name and that the public key is in ~/.ssh/authorized_keys there${spent}`,
-              target,
-              undefined,
-              secrets(),
-            ),
-          );
-          return;
-        }
-        if (err.level === 'client-timeout') {
-          settle(transportError('ERR_CONNECT_TIMEOUT', `SSH handshake with ${where(target)} timed out`, target, err, secrets()));
-          return;
-        }
-        // sshd's MaxStartups drops a new connection before or during the key exchange: a transient
-        // loss the pool retries with backoff, not a handshake incompatibility.
-        if (authStarted === 0 && /connection lost before handshake/i.test(err.message)) {
-          settle(
-            transportError(
-              'ERR_CONNECTION_LOST',
-              `SSH connection to ${where(target)} closed during the handshake: the server may be dropping new connections (MaxStartups) or refusing this client`,
-              target,
-              err,
-              secrets(),
-            ),
-          );
-          return;
-        }
-        if (authStarted === 0 && /handshake|algorithm|kex|no matching/i.test(err.message)) {
-          settle(
-            transportError(
-              'ERR_HANDSHAKE_FAILED',
-              `SSH handshake with ${where(target)} failed: the server and the hardened algorithm profile have nothing in common, or the server ended the key exchange. Check the server's sshd_config, or pass \`algorithms\``,
-              target,
-              err,
-              secrets(),
-            ),
-          );
-          return;
-        }
-        settle(connectFailure(err, target));
+        settle(handshakeFailure(err, { target, authStarted: authStarted > 0, described: attempt?.described ?? [], spent: attempt?.spent === true, secrets: secrets() }));
       });
       client.on('close', () => {
-        settle(transportError('ERR_CONNECTION_LOST', `SSH connection to ${where(target)} closed during the handshake: the server may be dropping new connections (MaxStartups) or refusing this client`, target));
+        settle(handshakeClosed(target));
       });
 
       /** A provider failed (or gave no Secret): the connect fails with its error, as a caller mistake. */
@@ -371,7 +334,7 @@ export class SshConnection {
   openChannel(): Promise<DockerStream> {
     const client = this.#client;
     const { target } = this.settings;
-    if (client === undefined || this.ended) {
+    if (client === undefined || this.#ended) {
       return Promise.reject(transportError('ERR_CONNECTION_LOST', `SSH connection to ${where(target)} is closed; the request can be retried`, target));
     }
     // A channel being opened keeps the process alive, as a connecting socket does.
@@ -383,16 +346,14 @@ export class SshConnection {
         this.#refs -= 1;
         this.#applyRef();
         if (err !== undefined || channel === undefined) {
-          const message = err?.message ?? '';
-          // ssh2 puts the SSH_MSG_CHANNEL_OPEN_FAILURE reason code on `reason`; servers may send no text.
-          if (typeof (err as { reason?: unknown } | undefined)?.reason === 'number' || /open failed|prohibited|resource shortage|administratively/i.test(message)) {
-            reject(new ChannelRefused(message));
+          if (isChannelRefusal(err)) {
+            reject(new ChannelRefused(err?.message ?? ''));
             return;
           }
           reject(transportError('ERR_CONNECTION_LOST', `SSH channel to ${where(target)} could not be opened; the request can be retried`, target, err));
           return;
         }
-        if (this.ended) {
+        if (this.#ended) {
           channel.close();
           reject(transportError('ERR_CONNECTION_LOST', `SSH connection to ${where(target)} was lost; the request can be retried`, target));
           return;
@@ -403,8 +364,7 @@ export class SshConnection {
           target,
           host: {
             released: () => {
-              this.streams.delete(stream);
-              this.active -= 1;
+              this.#streams.delete(stream);
               publish('stream', { phase: 'close', connection: this.id, host: target.host, port: target.port });
               this.#onRelease(this);
             },
@@ -414,7 +374,7 @@ export class SshConnection {
             },
           },
         });
-        this.streams.add(stream);
+        this.#streams.add(stream);
         publish('stream', { phase: 'open', connection: this.id, host: target.host, port: target.port, kind });
         resolve(stream);
       };
@@ -439,7 +399,7 @@ export class SshConnection {
   exec(command: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
     const client = this.#client;
     const { target } = this.settings;
-    if (client === undefined || this.ended) {
+    if (client === undefined || this.#ended) {
       return Promise.reject(transportError('ERR_CONNECTION_LOST', `SSH connection to ${where(target)} is closed`, target));
     }
     // Like a channel being opened, a running command keeps the process alive until it ends.
@@ -481,7 +441,7 @@ export class SshConnection {
   forwardOut(host: string, port: number): Promise<Duplex> {
     const client = this.#client;
     const { target } = this.settings;
-    if (client === undefined || this.ended) {
+    if (client === undefined || this.#ended) {
       return Promise.reject(transportError('ERR_CONNECTION_LOST', `jump host ${where(target)} is not connected; the request can be retried`, target));
     }
     return new Promise<Duplex>((resolve, reject) => {
@@ -505,18 +465,18 @@ export class SshConnection {
   #applyRef(): void {
     const sock = this.#socket;
     if (sock === undefined) return;
-    if (this.#refs > 0 || !this.ready) sock.ref();
+    if (this.#refs > 0 || !this.#ready) sock.ref();
     else sock.unref();
   }
 
   /** Ends the connection: every stream still open fails with `error`. */
   #end(error: TransportError | undefined): void {
-    if (this.ended) return;
-    this.ended = true;
+    if (this.#ended) return;
+    this.#ended = true;
     if (this.#keepalive !== undefined) clearInterval(this.#keepalive);
     // Every open stream ends with the loss as its error (a stream never throws it uncaught).
-    for (const stream of this.streams) stream.destroy(error);
-    this.streams.clear();
+    for (const stream of this.#streams) stream.destroy(error);
+    this.#streams.clear();
     const client = this.#client;
     if (client !== undefined) {
       client.removeAllListeners('close');

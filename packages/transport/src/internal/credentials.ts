@@ -8,8 +8,21 @@ import { Secret } from '@ssh-docker/url';
 const { utils } = ssh2;
 const debug = debuglog('ssh-docker:transport');
 
-/** A credential given directly, or asked for each time one is needed (so that reconnects work). */
-export type SecretSource = Secret | (() => Promise<Secret>);
+/** Who is asking a provider for a credential: the host it will be offered to, never another. */
+export interface CredentialContext {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  /** `'target'`, or `'jump'` for a ProxyJump hop (asked only through `jumpCredentials`). */
+  readonly role: 'target' | 'jump';
+  readonly kind: 'password' | 'passphrase';
+}
+
+/**
+ * A credential given directly, or asked for each time one is needed (so that reconnects work). A
+ * provider is told which host, port and user it is for.
+ */
+export type SecretSource = Secret | ((context: CredentialContext) => Promise<Secret>);
 
 /** One authentication method, in the shape ssh2's `authHandler` takes. */
 export type AuthMethod =
@@ -55,17 +68,22 @@ export interface CredentialOptions {
   readonly homeDir: string;
   readonly agent?: string;
   readonly identitiesOnly: boolean;
+  /** The host these credentials are for, told to providers. */
+  readonly for?: Omit<CredentialContext, 'kind' | 'user'>;
 }
+
+/** The context told to providers when the credentials were made without a host (unit tests). */
+const UNNAMED: Omit<CredentialContext, 'kind' | 'user'> = { host: '', port: 22, role: 'target' };
 
 function isSecret(value: unknown): value is Secret {
   return value instanceof Secret || (typeof value === 'object' && value !== null && typeof (value as Secret).use === 'function' && typeof (value as Secret).clear === 'function');
 }
 
 /** Takes the Secret from its source; a cleared direct Secret is no credential any more. */
-async function obtain(source: SecretSource | undefined): Promise<{ secret: Secret; direct: boolean } | undefined> {
+async function obtain(source: SecretSource | undefined, context: CredentialContext): Promise<{ secret: Secret; direct: boolean } | undefined> {
   if (source === undefined) return undefined;
   if (isSecret(source)) return source.cleared ? undefined : { secret: source, direct: true };
-  const secret: unknown = await source();
+  const secret: unknown = await source(context);
   if (!isSecret(secret)) throw new TypeError('a password or passphrase provider must resolve to a Secret');
   return { secret, direct: false };
 }
@@ -126,7 +144,7 @@ export class Credentials {
       if (parsed instanceof Error && looksEncrypted(parsed)) {
         if (!passphraseAsked) {
           passphraseAsked = true;
-          passphrase = await obtain(options.passphrase);
+          passphrase = await obtain(options.passphrase, { ...(options.for ?? UNNAMED), user: username, kind: 'passphrase' });
           if (passphrase !== undefined) {
             secrets.push(passphrase.secret);
             used.push(passphrase);
@@ -163,7 +181,7 @@ export class Credentials {
       methods.push({
         type: 'deferred-password',
         expand: async () => {
-          const password = finished === undefined && !abandoned() ? await obtain(passwordSource) : undefined;
+          const password = finished === undefined && !abandoned() ? await obtain(passwordSource, { ...(options.for ?? UNNAMED), user: username, kind: 'password' }) : undefined;
           if (password === undefined) return [];
           if (finished !== undefined) {
             // The attempt ended while the provider answered: nothing is offered, and it is wiped now.

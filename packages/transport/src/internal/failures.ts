@@ -51,6 +51,82 @@ export function connectFailure(err: unknown, target: TransportErrorTarget): Tran
   }
 }
 
+/** What the handshake knew when ssh2 failed, for {@link handshakeFailure}. Never holds a credential's value. */
+export interface HandshakeState {
+  readonly target: TransportErrorTarget & { readonly user: string };
+  /** The key exchange completed and authentication began. */
+  readonly authStarted: boolean;
+  /** The methods that were to be tried (no secret), once the credentials were prepared. */
+  readonly described: readonly string[];
+  /** A password or passphrase given directly had been cleared by an earlier handshake. */
+  readonly spent: boolean;
+  /** Secrets to redact from ssh2's message. */
+  readonly secrets: readonly Secret[];
+}
+
+/**
+ * Maps an ssh2 `error` during the handshake (before `ready`) to our codes, from its `level` and
+ * message: authentication, ssh2's own timeout, a drop before the key exchange (MaxStartups, a
+ * transient loss the pool retries), no common algorithm, or a TCP-level failure.
+ */
+export function handshakeFailure(err: Error & { level?: string }, state: HandshakeState): TransportError {
+  const { target, secrets } = state;
+  if (err.level === 'client-authentication' && state.spent) {
+    return transportError(
+      'ERR_SECRET_SPENT',
+      `SSH authentication as ${target.user} on ${where(target)} failed on a new connection: the password or passphrase given as a Secret was cleared after the first connection and cannot be used again. Pass a provider function (() => Promise<Secret>) to reconnect with it`,
+      target,
+      undefined,
+      secrets,
+    );
+  }
+  if (err.level === 'client-authentication') {
+    const tried = state.described.length === 0 ? 'no credentials (no agent, no identity file found, no password)' : state.described.join(', ');
+    return transportError(
+      'ERR_AUTH_FAILED',
+      `SSH authentication as ${target.user} on ${where(target)} failed: tried ${tried}. Check the user name and that the public key is in ~/.ssh/authorized_keys there`,
+      target,
+      undefined,
+      secrets,
+    );
+  }
+  if (err.level === 'client-timeout') {
+    return transportError('ERR_CONNECT_TIMEOUT', `SSH handshake with ${where(target)} timed out`, target, err, secrets);
+  }
+  // sshd's MaxStartups drops a new connection before or during the key exchange: a transient
+  // loss the pool retries with backoff, not a handshake incompatibility.
+  if (!state.authStarted && /connection lost before handshake/i.test(err.message)) {
+    return handshakeClosed(target, err, secrets);
+  }
+  if (!state.authStarted && /handshake|algorithm|kex|no matching/i.test(err.message)) {
+    return transportError(
+      'ERR_HANDSHAKE_FAILED',
+      `SSH handshake with ${where(target)} failed: the server and the hardened algorithm profile have nothing in common, or the server ended the key exchange. Check the server's sshd_config, or pass \`algorithms\``,
+      target,
+      err,
+      secrets,
+    );
+  }
+  return connectFailure(err, target);
+}
+
+/** The server closed the connection before the handshake completed (ssh2 `close`, or an early loss). */
+export function handshakeClosed(target: TransportErrorTarget, cause?: unknown, secrets: readonly Secret[] = []): TransportError {
+  return transportError(
+    'ERR_CONNECTION_LOST',
+    `SSH connection to ${where(target)} closed during the handshake: the server may be dropping new connections (MaxStartups) or refusing this client`,
+    target,
+    cause,
+    secrets,
+  );
+}
+
+/** True when ssh2 failed a channel open because the server refused it (SSH_MSG_CHANNEL_OPEN_FAILURE), not because the connection died. */
+export function isChannelRefusal(err: Error | undefined): boolean {
+  // ssh2 puts the SSH_MSG_CHANNEL_OPEN_FAILURE reason code on `reason`; servers may send no text.
+  return typeof (err as { reason?: unknown } | undefined)?.reason === 'number' || /open failed|prohibited|resource shortage|administratively/i.test(err?.message ?? '');
+}
+
 /** How long the remote stderr kept in a message may be. */
 const MAX_STDERR_IN_MESSAGE = 512;
 

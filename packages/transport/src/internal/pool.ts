@@ -11,8 +11,27 @@ const MAX_REFUSALS = 20;
 /** …and how many of them on a connection with nothing else open (a server that refuses every channel). */
 const MAX_IDLE_REFUSALS = 5;
 
+/**
+ * One place in the pool: the connection that fills it (a fresh object on each connect retry), the
+ * session limit learned for it, and the slots reserved on it that have no stream yet.
+ */
+interface Entry {
+  connection: SshConnection;
+  limit: number;
+  reserved: number;
+  /** Settles when the connect (with its retries) ends; undefined once ready or adopted. */
+  connecting: Promise<void> | undefined;
+}
+
+/** A slot on an entry, held until the channel opened (the stream then counts) or failed. */
+interface Reservation {
+  readonly entry: Entry;
+  /** Frees the slot; idempotent. */
+  readonly release: () => void;
+}
+
 interface Waiter {
-  resolve(connection: SshConnection): void;
+  resolve(reservation: Reservation): void;
   reject(error: Error): void;
 }
 
@@ -43,8 +62,7 @@ export class ConnectionPool {
   readonly #limits: PoolLimits;
   readonly #settings: () => Promise<ConnectionSettings>;
   #resolved: ConnectionSettings | undefined;
-  readonly #connections = new Set<SshConnection>();
-  readonly #connecting = new Map<SshConnection, Promise<void>>();
+  readonly #entries = new Map<SshConnection, Entry>();
   readonly #waiters: Waiter[] = [];
   #closed: TransportError | undefined;
   /** Event counters; the gauges (connections, open streams, queue) are read from the pool itself. */
@@ -82,22 +100,26 @@ export class ConnectionPool {
     this.#resolved ??= await this.#settings();
     for (;;) {
       if (this.#closed !== undefined) throw this.#closed;
-      const connection = await this.#acquire(this.#resolved);
+      const { entry, release } = await this.#acquire(this.#resolved);
+      const connection = entry.connection;
       try {
         const stream = await connection.openChannel();
+        // From here the stream itself holds the slot (the connection counts it until it is released).
+        release();
         this.#counts.streamsOpened += 1;
         return stream;
       } catch (err) {
-        connection.active -= 1;
         if (err instanceof ChannelRefused) {
           this.#counts.channelRefusals += 1;
           refusals += 1;
+          // The others' slots, before this one is handed on.
+          const inUse = this.#inUse(entry) - 1;
           // The server allows no more sessions on this connection than it has open now (never fewer
           // than one: sshd frees a session a moment after its channel closes, so a refusal with
           // nothing open is transient, and the retry backs off instead).
-          connection.limit = Math.max(1, Math.min(connection.limit, connection.active));
-          this.#pump();
-          if (connection.active === 0) idleRefusals += 1;
+          entry.limit = Math.max(1, Math.min(entry.limit, inUse));
+          release();
+          if (inUse === 0) idleRefusals += 1;
           if (refusals >= MAX_REFUSALS || idleRefusals >= MAX_IDLE_REFUSALS) {
             const target = connection.settings.target;
             throw transportError(
@@ -106,10 +128,10 @@ export class ConnectionPool {
               target,
             );
           }
-          if (connection.active === 0) await new Promise((resolve) => setTimeout(resolve, 10 * idleRefusals));
+          if (inUse === 0) await new Promise((resolve) => setTimeout(resolve, 10 * idleRefusals));
           continue;
         }
-        this.#pump();
+        release();
         // A connection that died while the channel opened: the request never started; retry once.
         if (connection.ended && lostRetries === 0) {
           lostRetries += 1;
@@ -120,60 +142,77 @@ export class ConnectionPool {
     }
   }
 
-  /**
-   * A ready connection with a slot reserved for the caller (its `active` counts it). Whoever
-   * hands out a connection reserves the slot first, so that no slot is given twice.
-   */
-  #acquire(settings: ConnectionSettings): Promise<SshConnection> {
-    let connection = this.#findFree();
-    if (connection === undefined && this.#connections.size < this.#limits.maxConnections) connection = this.#open(settings);
-    if (connection !== undefined) {
-      connection.active += 1;
-      return this.#whenReady(connection);
-    }
-    return new Promise<SshConnection>((resolve, reject) => {
-      this.#waiters.push({ resolve, reject });
-    }).then((reserved) => this.#whenReady(reserved));
+  /** Slots in use on an entry: its open streams and the reservations not yet a stream. */
+  #inUse(entry: Entry): number {
+    return entry.connection.openStreams + entry.reserved;
   }
 
-  #findFree(): SshConnection | undefined {
-    for (const connection of this.#connections) {
-      if (!connection.ended && connection.active < connection.limit) return connection;
+  /**
+   * The one way a slot is taken: counts it on the entry and returns its release (idempotent), which
+   * frees it and hands it to the next waiter. Whoever hands out an entry reserves first, so that no
+   * slot is given twice.
+   */
+  #reserve(entry: Entry): Reservation {
+    entry.reserved += 1;
+    let held = true;
+    return {
+      entry,
+      release: () => {
+        if (!held) return;
+        held = false;
+        entry.reserved -= 1;
+        this.#pump();
+      },
+    };
+  }
+
+  /** A slot on a ready connection, reserved for the caller. */
+  #acquire(settings: ConnectionSettings): Promise<Reservation> {
+    let entry = this.#findFree();
+    if (entry === undefined && this.#entries.size < this.#limits.maxConnections) entry = this.#open(settings);
+    if (entry !== undefined) return this.#whenReady(this.#reserve(entry));
+    return new Promise<Reservation>((resolve, reject) => {
+      this.#waiters.push({ resolve, reject });
+    }).then((reservation) => this.#whenReady(reservation));
+  }
+
+  #findFree(): Entry | undefined {
+    for (const entry of this.#entries.values()) {
+      if (!entry.connection.ended && this.#inUse(entry) < entry.limit) return entry;
     }
     return undefined;
   }
 
-  async #whenReady(connection: SshConnection): Promise<SshConnection> {
-    const pending = this.#connecting.get(connection);
+  async #whenReady(reservation: Reservation): Promise<Reservation> {
+    const pending = reservation.entry.connecting;
     if (pending !== undefined) {
       try {
         await pending;
       } catch (err) {
-        connection.active -= 1;
+        reservation.release();
         throw err;
       }
     }
-    return connection;
+    return reservation;
   }
 
-  #open(settings: ConnectionSettings): SshConnection {
-    const connection = new SshConnection(settings, this.#limits.maxChannelsPerConnection, this.#hooks);
-    this.#connections.add(connection);
+  #open(settings: ConnectionSettings): Entry {
+    const entry: Entry = { connection: new SshConnection(settings, this.#hooks), limit: this.#limits.maxChannelsPerConnection, reserved: 0, connecting: undefined };
+    this.#entries.set(entry.connection, entry);
     this.#counts.connectsStarted += 1;
-    const ready = this.#connect(connection);
-    this.#connecting.set(connection, ready);
+    const ready = this.#connect(entry, settings);
+    entry.connecting = ready;
     ready.then(
       () => {
-        this.#connecting.delete(connection);
+        entry.connecting = undefined;
         this.#pump();
       },
       (err: unknown) => {
-        this.#connecting.delete(connection);
-        this.#connections.delete(connection);
+        this.#entries.delete(entry.connection);
         this.#counts.connectsFailed += 1;
         // While another connection works or is being made, waiters keep waiting for its slots: one
         // dropped connect (MaxStartups) must not fail requests a healthy connection can serve.
-        if ([...this.#connections].some((c) => c.ready && !c.ended) || this.#connecting.size > 0) {
+        if ([...this.#entries.values()].some((e) => (e.connection.ready && !e.connection.ended) || e.connecting !== undefined)) {
           this.#pump();
           return;
         }
@@ -182,19 +221,22 @@ export class ConnectionPool {
         for (const waiter of this.#waiters.splice(0)) waiter.reject(err as Error);
       },
     );
-    return connection;
+    return entry;
   }
 
-  async #connect(connection: SshConnection): Promise<void> {
+  /** Connects the entry, retrying drops before the handshake each time on a fresh connection object. */
+  async #connect(entry: Entry, settings: ConnectionSettings): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await connection.connect();
+        await entry.connection.connect();
         return;
       } catch (err) {
         const code = (err as { code?: unknown }).code;
         // sshd's MaxStartups drops connections before the banner: back off and try again.
         if (code === 'ERR_CONNECTION_LOST' && attempt < CONNECT_RETRIES && this.#closed === undefined) {
-          connection.ended = false;
+          this.#entries.delete(entry.connection);
+          entry.connection = new SshConnection(settings, this.#hooks);
+          this.#entries.set(entry.connection, entry);
           await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt + Math.random() * 50));
           continue;
         }
@@ -207,11 +249,12 @@ export class ConnectionPool {
    * Takes over a ready connection made outside the pool (by `check()`) when the pool has none, so
    * the first requests after a check need no second handshake, and a password or passphrase given
    * directly (cleared by that handshake) is not needed again. Returns false when it is not wanted.
+   * Its open channels keep their slots until they are released.
    */
   adopt(connection: SshConnection): boolean {
-    if (this.#closed !== undefined || this.#connections.size > 0 || !connection.ready || connection.ended) return false;
-    connection.rehome(this.#hooks, this.#limits.maxChannelsPerConnection);
-    this.#connections.add(connection);
+    if (this.#closed !== undefined || this.#entries.size > 0 || !connection.ready || connection.ended) return false;
+    connection.rehome(this.#hooks);
+    this.#entries.set(connection, { connection, limit: this.#limits.maxChannelsPerConnection, reserved: 0, connecting: undefined });
     this.#counts.connectsStarted += 1;
     this.#pump();
     return true;
@@ -220,21 +263,19 @@ export class ConnectionPool {
   /** Hands free slots to waiters, and opens connections for those left waiting. */
   #pump(): void {
     while (this.#waiters.length > 0) {
-      const free = this.#findFree();
-      let connection = free;
-      if (connection === undefined) {
-        if (this.#connections.size >= this.#limits.maxConnections || this.#resolved === undefined) return;
-        connection = this.#open(this.#resolved);
+      let entry = this.#findFree();
+      if (entry === undefined) {
+        if (this.#entries.size >= this.#limits.maxConnections || this.#resolved === undefined) return;
+        entry = this.#open(this.#resolved);
       }
       const waiter = this.#waiters.shift();
       if (waiter === undefined) return;
-      connection.active += 1;
-      waiter.resolve(connection);
+      waiter.resolve(this.#reserve(entry));
     }
   }
 
   #forget(connection: SshConnection, error: TransportError | undefined): void {
-    if (!this.#connections.delete(connection)) return;
+    if (!this.#entries.delete(connection)) return;
     if (connection.ready && error !== undefined) this.#counts.connectionsLost += 1;
     this.#pump();
   }
@@ -243,11 +284,11 @@ export class ConnectionPool {
   stats(): PoolStats {
     let ready = 0;
     let openStreams = 0;
-    for (const connection of this.#connections) {
+    for (const { connection } of this.#entries.values()) {
       if (connection.ready && !connection.ended) ready += 1;
-      openStreams += connection.streams.size;
+      openStreams += connection.openStreams;
     }
-    return { ...this.#counts, connections: this.#connections.size, readyConnections: ready, openStreams, queued: this.#waiters.length };
+    return { ...this.#counts, connections: this.#entries.size, readyConnections: ready, openStreams, queued: this.#waiters.length };
   }
 
   /** Refuses new streams; waits for open ones up to `timeoutMs`, then ends them with ERR_TRANSPORT_CLOSED. */
@@ -260,7 +301,7 @@ export class ConnectionPool {
     while (this.stats().openStreams > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    await Promise.allSettled(this.#connecting.values());
-    for (const connection of [...this.#connections]) connection.close(this.#closed);
+    await Promise.allSettled([...this.#entries.values()].flatMap((e) => (e.connecting === undefined ? [] : [e.connecting])));
+    for (const connection of [...this.#entries.keys()]) connection.close(this.#closed);
   }
 }

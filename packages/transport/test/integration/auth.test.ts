@@ -187,9 +187,10 @@ describe('authentication against a real sshd', () => {
       await fixture.restartSshd();
       await new Promise((r) => setTimeout(r, 200));
       const err = await failure(ping(transport));
-      expect(err.code).toBe('ERR_AUTH_FAILED');
-      expect(err.message).toContain(
-        'tried no credentials (no agent, no identity file found, no password). Check the user name and that the public key is in ~/.ssh/authorized_keys there; a password or passphrase given as a Secret is cleared after the first connection: pass a provider function to reconnect with it',
+      expect(err.code).toBe('ERR_SECRET_SPENT');
+      const at = fixture.port === 22 ? fixture.host : `${fixture.host}:${fixture.port}`;
+      expect(err.message).toBe(
+        `SSH authentication as ${fixture.passwordUser} on ${at} failed on a new connection: the password or passphrase given as a Secret was cleared after the first connection and cannot be used again. Pass a provider function (() => Promise<Secret>) to reconnect with it`,
       );
     } finally {
       await transport.close();

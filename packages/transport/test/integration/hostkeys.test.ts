@@ -191,6 +191,8 @@ describe('host keys against two real sshd with different keys', () => {
       agent: false,
       knownHostsFiles: [both],
       proxyJump: `${fixture.user}@${second.host}:${second.port}`,
+      // The target's -i is not the jump host's (as with ssh): the hop's key is given for it.
+      jumpCredentials: () => ({ identityFiles: [fixture.identityFile] }),
     });
     try {
       expect((await httpOver(await transport.openStream(), '/_ping')).status).toBe(200);
@@ -205,6 +207,8 @@ describe('host keys against two real sshd with different keys', () => {
       agent: false,
       knownHostsFiles: [fixture.knownHostsFile],
       proxyJump: `${fixture.user}@${second.host}:${second.port}`,
+      // The target's -i is not the jump host's (as with ssh): the hop's key is given for it.
+      jumpCredentials: () => ({ identityFiles: [fixture.identityFile] }),
     });
     try {
       const err = await failure(onlyTarget.openStream());
@@ -239,7 +243,7 @@ describe('host keys against two real sshd with different keys', () => {
       connects.push(message as { phase: string; host: string; port: number });
     };
     subscribe('ssh-docker:transport:connect', onConnect);
-    const transport = createDockerSshTransport({ url: 'target', configFile: config, identityFiles: [fixture.identityFile], agent: false, knownHostsFiles: [both] });
+    const transport = createDockerSshTransport({ url: 'target', configFile: config, identityFiles: [fixture.identityFile], jumpCredentials: () => ({ identityFiles: [fixture.identityFile] }), agent: false, knownHostsFiles: [both] });
     try {
       expect((await httpOver(await transport.openStream(), '/_ping')).status).toBe(200);
       // Outermost first: the second sshd (only reachable this way if inner's ProxyJump was followed), then inner, then the target.
