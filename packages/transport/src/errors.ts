@@ -17,7 +17,13 @@ export type TransportErrorCode =
   | 'ERR_REMOTE_DOCKER_MISSING'
   | 'ERR_DAEMON_UNREACHABLE'
   | 'ERR_CHANNEL_REFUSED'
-  | 'ERR_TRANSPORT_CLOSED';
+  | 'ERR_TRANSPORT_CLOSED'
+  /** The remote account printed text where the Docker API should answer (a login shell, a banner, an rc file). */
+  | 'ERR_REMOTE_NOT_HTTP'
+  /** A remote command of `check()` (`docker --version`) did not finish within its deadline. */
+  | 'ERR_REMOTE_TIMEOUT'
+  /** The remote daemon did not answer (or stopped half-way) within a `check()` step's deadline. */
+  | 'ERR_DAEMON_TIMEOUT';
 
 /** Where the failure happened, for messages and diagnostics. Never holds a credential. */
 export interface TransportErrorTarget {

@@ -11,7 +11,7 @@ import { parseJump } from './config/jump.js';
 import type { TransportErrorTarget } from './errors.js';
 import { HARDENED_ALGORITHMS } from './internal/algorithms.js';
 import { runCheck } from './internal/check.js';
-import type { CheckReport } from './internal/check.js';
+import type { CheckOptions, CheckReport } from './internal/check.js';
 import { SshConnection } from './internal/connection.js';
 import type { ConnectionSettings } from './internal/connection.js';
 import { Credentials } from './internal/credentials.js';
@@ -111,9 +111,11 @@ export interface DockerSshTransport {
   /**
    * A step-by-step diagnosis on a connection of its own: resolve, TCP, host key, auth, docker CLI,
    * ping, API version, round trip. When every step passes and the transport has no connection yet,
-   * that connection serves the requests that follow (no second handshake).
+   * that connection serves the requests that follow (no second handshake). Each remote step has a
+   * deadline (`stepTimeoutMs`, default the connect timeout) and ends with a documented code; remote
+   * text in a step is made printable. `onStep` sees each step as soon as it is known.
    */
-  check(): Promise<CheckReport>;
+  check(options?: CheckOptions): Promise<CheckReport>;
   /** Refuses new streams, waits for open ones up to `timeoutMs` (default 5,000), then ends them. */
   close(options?: { timeoutMs?: number }): Promise<void>;
   stats(): TransportStats;
@@ -369,13 +371,17 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
 
   return {
     openStream: () => pool.openStream(),
-    async check() {
-      return runCheck({
-        resolve,
-        settings: async () => settingsFor(await resolve()),
-        target: () => target,
-        adopt: (connection) => pool.adopt(connection),
-      });
+    async check(checkOptions = {}) {
+      if (checkOptions.stepTimeoutMs !== undefined) positive('stepTimeoutMs', checkOptions.stepTimeoutMs, 0);
+      return runCheck(
+        {
+          resolve,
+          settings: async () => settingsFor(await resolve()),
+          target: () => target,
+          adopt: (connection) => pool.adopt(connection),
+        },
+        checkOptions,
+      );
     },
     async close(closeOptions = {}) {
       await pool.close(positive('timeoutMs', closeOptions.timeoutMs, 5000, true), target);

@@ -1,10 +1,22 @@
 import type { Writable } from 'node:stream';
+import { FIX_CODES, fixFor, printable } from '@ssh-docker/transport';
 import { redact } from '@ssh-docker/url';
 import type { Secret } from '@ssh-docker/url';
 
+/** The terminal sequences this program itself writes; nothing else may reach the terminal as a control. */
+export const TERMINAL = {
+  /** Back to column 0 and erase the line: replaces a `… step` progress line with its result. */
+  clearLine: '\r\x1b[2K',
+} as const;
+
 /**
- * A terminal stream that every byte of output goes through: each write is passed through
- * `redact()` with the secrets read from stdin, so no code path can print one by mistake.
+ * A terminal stream that every byte of output goes through, the one place output is printed:
+ * - each write is passed through `redact()` with the secrets read from stdin, so no code path can
+ *   print one by mistake;
+ * - then through `printable()`: every control character (ESC, the other C0 controls but `\n`, DEL,
+ *   C1, bidi overrides) is shown visibly (`\x1b`), so text from the remote side (`docker
+ *   --version`, a ping body, the version JSON, dial-stdio's stderr) can never act on the terminal.
+ *   The program's own sequences go through {@link Printer.control}, which takes only {@link TERMINAL}'s.
  */
 export class Printer {
   readonly #stream: Writable;
@@ -20,14 +32,19 @@ export class Printer {
     return (this.#stream as Writable & { isTTY?: boolean }).isTTY === true;
   }
 
-  /** Writes `text` as it is, redacted. */
+  /** Writes `text`, redacted, with every control character but `\n` made visible. */
   write(text: string): void {
-    this.#stream.write(this.redact(text));
+    this.#stream.write(printable(this.redact(text), { keepNewlines: true }));
   }
 
-  /** Writes one line, redacted. */
+  /** Writes one line, redacted and made printable. */
   line(text = ''): void {
     this.write(`${text}\n`);
+  }
+
+  /** Writes one of the program's own terminal sequences, and only on a terminal. */
+  control(sequence: (typeof TERMINAL)[keyof typeof TERMINAL]): void {
+    if (this.isTTY) this.#stream.write(sequence);
   }
 
   /** The text with every secret and every URL password masked. */
@@ -36,36 +53,13 @@ export class Printer {
   }
 }
 
-/** What to try, for each code this program can meet. The transport's `check()` gives its own. */
-export const FIXES: Readonly<Record<string, string>> = {
-  ERR_SSH_CONFIG: 'fix the ssh_config entry named in the message (`ssh -G <host>` shows what ssh sees)',
-  ERR_SSH_URL_SCHEME: 'write the target as ssh://[user@]host[:port], or as a Host alias from ssh_config',
-  ERR_SSH_URL_HOST: 'write the target as ssh://[user@]host[:port] with a host name or address',
-  ERR_SSH_URL_PORT: 'use a port from 1 to 65535',
-  ERR_SSH_URL_CHARS: 'remove spaces and control characters from the target',
-  ERR_SSH_URL_INJECTION: "a host or user may not start with '-'",
-  ERR_SSH_URL_QUERY: 'remove the ?query or #fragment from the target',
-  ERR_SSH_URL_PASSWORD: 'leave the password out of the URL and pipe it to --password-stdin, or use a key (-i) or ssh-agent',
-  ERR_SSH_URL_MALFORMED: 'write the target as ssh://[user@]host[:port]',
-  ERR_CONNECTION_REFUSED: 'start sshd on the host, or check the port (-p)',
-  ERR_HOST_NOT_FOUND: 'check the host name, or add a HostName for it in ~/.ssh/config',
-  ERR_CONNECT_TIMEOUT: 'check the address, the port and firewalls between here and the host',
-  ERR_HANDSHAKE_FAILED: "check the server's sshd_config algorithms (ssh-audit shows them)",
-  ERR_HOST_KEY_UNKNOWN:
-    'verify the fingerprint with the host owner, then add it: ssh-keyscan -H -p PORT HOST >> ~/.ssh/known_hosts, or -o StrictHostKeyChecking=accept-new once',
-  ERR_HOST_KEY_CHANGED: 'find out why the key changed; if expected, remove the old entry with ssh-keygen -R and add the new one',
-  ERR_HOST_KEY_REVOKED: 'the host key is revoked in known_hosts: do not connect; ask the host owner',
-  ERR_AUTH_FAILED: 'check the user (-l or user@), the key (-i) and ~/.ssh/authorized_keys on the host, or load the key into ssh-agent',
-  ERR_REMOTE_DOCKER_MISSING: 'install the docker CLI on the host and make sure it is on the PATH of non-interactive SSH sessions',
-  ERR_DAEMON_UNREACHABLE: 'start dockerd on the host (systemctl start docker) and add the user to the docker group',
-  ERR_CHANNEL_REFUSED: 'raise MaxSessions in the host sshd_config, or allow stream-local forwarding for --remote-socket',
-  ERR_CONNECTION_LOST: 'the connection dropped: check the network and the sshd logs on the host',
-  ERR_TRANSPORT_CLOSED: 'the connection was closed while in use; run the command again',
-  ERR_HTTP_UNSAFE_PATH: 'choose a --socket path in a directory you own that others cannot write to, or leave --socket out',
-  ERR_HTTP_TIMEOUT: 'the remote daemon did not answer in time: run ssh-docker check on the same target',
-  ERR_STDIN: 'pipe the secret in: ssh-docker check TARGET --password-stdin < password-file',
-  ERR_INVALID_ARG: 'see --help for the values each option takes',
-};
+/** What to try for `code`, in the CLI's words (flags, not library options); from the one table in the transport. */
+export function cliFix(code: string): string | undefined {
+  return fixFor(code, 'cli');
+}
+
+/** Every code with a fix, in the CLI's words: derived from the transport's one table, never written here. */
+export const FIXES: Readonly<Record<string, string>> = Object.fromEntries(FIX_CODES.map((code) => [code, fixFor(code, 'cli') ?? '']));
 
 function codeOf(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
@@ -88,7 +82,7 @@ export function unwrapConnectError(err: unknown): unknown {
   const code = codeOf(err);
   const cause = err instanceof Error ? err.cause : undefined;
   const causeCode = codeOf(cause);
-  if (code?.startsWith('ERR_HTTP_') === true && causeCode !== undefined && !causeCode.startsWith('ERR_HTTP_') && FIXES[causeCode] !== undefined) return cause;
+  if (code?.startsWith('ERR_HTTP_') === true && causeCode !== undefined && !causeCode.startsWith('ERR_HTTP_') && cliFix(causeCode) !== undefined) return cause;
   return err;
 }
 
@@ -104,7 +98,7 @@ export function renderError(err: unknown, context = ''): string {
   if (cause !== undefined && typeof cause.message === 'string' && cause.message !== '' && !message.includes(cause.message)) {
     lines.push(`  cause: ${cause.message}`);
   }
-  const fix = FIXES[code];
+  const fix = cliFix(code);
   if (fix !== undefined) lines.push(`  fix: ${fix}`);
   return `${lines.join('\n')}\n`;
 }

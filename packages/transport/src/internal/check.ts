@@ -2,15 +2,17 @@ import { Agent, request } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ResolvedSshTarget } from '../config/index.js';
-import type { TransportErrorTarget } from '../errors.js';
+import type { TransportError, TransportErrorCode, TransportErrorTarget } from '../errors.js';
+import { fixFor } from '../fixes.js';
+import { firstLine, printable } from '../printable.js';
 import { SshConnection } from './connection.js';
 import type { ConnectionSettings } from './connection.js';
-import { dialStdioFailure, safeCause, where } from './failures.js';
+import { dialStdioFailure, safeCause, transportError, where } from './failures.js';
 
 /** The steps of `check()`, in order. */
 export type CheckStepName = 'resolve' | 'tcp' | 'host key' | 'auth' | 'docker CLI' | 'daemon ping' | 'API version' | 'round trip';
 
-/** One line of the diagnosis. Safe to print: no credential is ever in it. */
+/** One line of the diagnosis. Safe to print: no credential is ever in it, and remote text in it is made printable. */
 export interface CheckStep {
   readonly name: CheckStepName;
   readonly status: 'ok' | 'failed' | 'skipped';
@@ -18,9 +20,9 @@ export interface CheckStep {
   readonly ms: number;
   /** What was found (`user@host:port`, a fingerprint, a version), or the error message. */
   readonly detail: string;
-  /** The error code when the step failed. */
+  /** The error code when the step failed: always one of the documented codes. */
   readonly code?: string;
-  /** What to try when the step failed. */
+  /** What to try when the step failed, phrased for a program (library option names). */
   readonly fix?: string;
 }
 
@@ -29,26 +31,37 @@ export interface CheckReport {
   readonly steps: readonly CheckStep[];
 }
 
-const FIXES: Record<string, string> = {
-  ERR_SSH_CONFIG: 'fix the ssh_config entry named in the message (`ssh -G <host>` shows what ssh sees)',
-  ERR_SSH_URL_SCHEME: 'write the host as ssh://[user@]host[:port]',
-  ERR_CONNECTION_REFUSED: 'start sshd on the host, or check the port (-p)',
-  ERR_HOST_NOT_FOUND: 'check the host name, or add a HostName for it in ~/.ssh/config',
-  ERR_CONNECT_TIMEOUT: 'check the address, the port and firewalls between here and the host',
-  ERR_HANDSHAKE_FAILED: "check the server's sshd_config algorithms (ssh-audit shows them)",
-  ERR_HOST_KEY_UNKNOWN: 'verify the fingerprint with the host owner, then add it: ssh-keyscan -H -p PORT HOST >> ~/.ssh/known_hosts, or -o StrictHostKeyChecking=accept-new once',
-  ERR_HOST_KEY_CHANGED: 'find out why the key changed; if expected, remove the old entry with ssh-keygen -R and add the new one',
-  ERR_HOST_KEY_REVOKED: 'the host key is revoked in known_hosts: do not connect; ask the host owner',
-  ERR_AUTH_FAILED: 'check the user (-l or user@), the key (-i) and ~/.ssh/authorized_keys on the host, or load the key into ssh-agent',
-  ERR_REMOTE_DOCKER_MISSING: 'install the docker CLI on the host and make sure it is on the PATH of non-interactive SSH sessions',
-  ERR_DAEMON_UNREACHABLE: 'start dockerd on the host (systemctl start docker) and add the user to the docker group',
-  ERR_CHANNEL_REFUSED: 'raise MaxSessions in the host sshd_config, or allow stream-local forwarding for socketPath',
-  ERR_CONNECTION_LOST: 'the connection dropped: check the network and the sshd logs on the host',
-};
+/**
+ * Options of `check()`.
+ *
+ * @example
+ * ```ts
+ * const report = await transport.check({ stepTimeoutMs: 5000, onStep: (step) => console.log(step.name, step.status) });
+ * ```
+ */
+export interface CheckOptions {
+  /**
+   * The deadline of each remote step (`docker --version`, opening the channel, `/_ping`,
+   * `/version`, each round-trip ping). Default: the connect timeout (`connectTimeoutMs`,
+   * ConnectTimeout, else 10,000 ms). TCP and the handshake keep their own connect timeout.
+   */
+  readonly stepTimeoutMs?: number;
+  /** Called as a step begins, so a slow one can be shown as running. */
+  readonly onStepStart?: (name: CheckStepName) => void;
+  /** Called with each step as soon as it is known (the skipped ones too), in order. */
+  readonly onStep?: (step: CheckStep) => void;
+}
 
-function codeOf(err: unknown): string {
+const CHECK_STEPS: readonly CheckStepName[] = ['resolve', 'tcp', 'host key', 'auth', 'docker CLI', 'daemon ping', 'API version', 'round trip'];
+
+/** Local file errors, met while recording a host key (accept-new) or reading keys. */
+const FILE_ERRNOS = new Set(['EINVAL', 'ENOENT', 'EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EISDIR', 'ENOTDIR', 'EEXIST', 'EBUSY']);
+/** How much of the first bytes of a channel is kept to quote what came instead of HTTP. */
+const PEEK_BYTES = 512;
+
+function codeOf(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : 'ERR_UNKNOWN';
+  return typeof code === 'string' ? code : undefined;
 }
 
 interface CheckContext {
@@ -66,9 +79,53 @@ function agentFor(stream: Duplex): Agent {
   return agent;
 }
 
-function get(agent: Agent, path: string): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ agent, path, host: 'docker', headers: { Host: 'docker' } }, (res) => {
+/** `work`, or `onTimeout()`'s error when it has not settled after `ms`. The timer never outlives the race. */
+function within<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(onTimeout());
+    }, ms);
+  });
+  return Promise.race([work, expired]).finally(() => {
+    clearTimeout(timer);
+  });
+}
+
+/** The ssh command a person can run to see what the remote account does with `command`. */
+function sshCommand(target: TransportErrorTarget, command: string): string {
+  const port = target.port === undefined || target.port === 22 ? '' : `-p ${target.port} `;
+  const user = target.user === undefined ? '' : `${target.user}@`;
+  return `ssh ${port}${user}${target.host} ${command}`;
+}
+
+/** Non-HTTP bytes where the daemon's answer should be: the remote account printed something. */
+function notHttp(target: TransportErrorTarget & { user: string }, what: string, text: string, cause?: unknown): TransportError {
+  const quoted = firstLine(text);
+  return transportError(
+    'ERR_REMOTE_NOT_HTTP',
+    `${what} on ${where(target)} ${quoted === '' ? 'was not an HTTP answer' : `began with "${quoted}", not an HTTP answer`}: the account ${target.user} prints text of its own — likely its login shell (nologin, a menu), a banner, or an rc file (~/.bashrc, ~/.profile) that prints in non-interactive sessions. \`${sshCommand(target, 'true')}\` must print nothing.`,
+    target,
+    cause,
+  );
+}
+
+interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/**
+ * One GET on the check's channel, within `ms`. Every way it can fail ends as one of our codes:
+ * the deadline (`ERR_DAEMON_TIMEOUT`), bytes that are not HTTP (`ERR_REMOTE_NOT_HTTP`, quoting the
+ * first line), an unasked-for 101, a channel that ends without an answer.
+ */
+function get(agent: Agent, path: string, ms: number, settings: ConnectionSettings, peek: () => string): Promise<Answer> {
+  const { target } = settings;
+  let req: ReturnType<typeof request> | undefined;
+  const work = new Promise<Answer>((resolve, reject) => {
+    req = request({ agent, path, host: 'docker', headers: { Host: 'docker' } }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
@@ -79,36 +136,98 @@ function get(agent: Agent, path: string): Promise<{ status: number; headers: Inc
       });
       res.on('error', reject);
     });
+    // Docker answers a plain GET with 101 never; Node would wait on such an answer forever.
+    req.on('upgrade', (res, socket) => {
+      socket.destroy();
+      reject(transportError('ERR_DAEMON_UNREACHABLE', `${path} on ${where(target)} was answered with HTTP ${res.statusCode ?? 101} Switching Protocols, which the Docker daemon never sends to a plain GET: something else answers on the remote Docker socket`, target));
+    });
     req.on('error', reject);
     req.end();
   });
+  return within(work, ms, () => {
+    req?.destroy();
+    return transportError(
+      'ERR_DAEMON_TIMEOUT',
+      `the Docker daemon on ${where(target)} did not answer GET ${path} within ${ms} ms${peek() === '' ? '' : ' (its answer stopped half-way)'}: check dockerd there (systemctl status docker)`,
+      target,
+    );
+  }).catch((err: unknown) => {
+    throw channelFailure(err, path, settings, peek());
+  });
+}
+
+/** Maps what Node's http client throws on the check's channel to our codes. */
+function channelFailure(err: unknown, path: string, settings: ConnectionSettings, peeked: string): unknown {
+  const code = codeOf(err);
+  const target = settings.target;
+  if (code?.startsWith('ERR_') === true && !code.startsWith('ERR_HTTP') && !code.startsWith('ERR_STREAM')) return err;
+  // llhttp's errors (HPE_INVALID_CONSTANT, HPE_STRICT, HPE_INVALID_HEADER_TOKEN, …): the bytes were not HTTP.
+  if (code?.startsWith('HPE_') === true) {
+    return notHttp(target, `the answer to GET ${path}`, peeked, err);
+  }
+  // ECONNRESET ("socket hang up"), EPIPE, a premature close: the channel ended without an answer.
+  return transportError(
+    'ERR_DAEMON_UNREACHABLE',
+    `the channel to the Docker daemon on ${where(target)} ended without an answer to GET ${path}: run \`${sshCommand(target, settings.streamLocalPath === undefined ? 'docker system dial-stdio' : 'true')}\` to see why`,
+    target,
+    err,
+  );
+}
+
+/**
+ * Any failure a step meets, as one of our documented codes: ours pass as they are; a local file
+ * error (recording an accepted host key in an unwritable known_hosts) becomes ERR_SSH_CONFIG; any
+ * other raw Node code becomes ERR_CONNECTION_LOST with the raw code named in the message.
+ */
+function documented(err: unknown, settings: ConnectionSettings | undefined): unknown {
+  const code = codeOf(err);
+  if (code !== undefined && /^ERR_[A-Z0-9_]+$/.test(code) && fixFor(code, 'library') !== undefined) return err;
+  const target = settings?.target ?? { host: 'the host' };
+  if (code !== undefined && FILE_ERRNOS.has(code)) {
+    return transportError(
+      'ERR_SSH_CONFIG',
+      `a local file needed to connect to ${where(target)} could not be used (${code}): if the host key was being recorded (accept-new), UserKnownHostsFile must name a writable file (not /dev/null) in a writable directory`,
+      target,
+      err,
+    );
+  }
+  return transportError('ERR_CONNECTION_LOST', `the connection to ${where(target)} failed (${code ?? 'no code'}): check the network and the sshd logs on the host`, target, err);
 }
 
 /**
  * The diagnosis behind `ssh-docker check`: each step on a connection of its own (not the pool),
- * timed, stopping at the first failure; later steps are reported as skipped. A connection that
- * passed is offered to the pool afterwards.
+ * timed, each remote step within a deadline, stopping at the first failure; later steps are
+ * reported as skipped. A connection that passed is offered to the pool afterwards.
  */
-export async function runCheck(context: CheckContext): Promise<CheckReport> {
+export async function runCheck(context: CheckContext, options: CheckOptions = {}): Promise<CheckReport> {
   const steps: CheckStep[] = [];
-  const order: CheckStepName[] = ['resolve', 'tcp', 'host key', 'auth', 'docker CLI', 'daemon ping', 'API version', 'round trip'];
   let failed = false;
-  const ok = (name: CheckStepName, ms: number, detail: string): void => {
-    steps.push({ name, status: 'ok', ms, detail });
+  const push = (step: CheckStep): void => {
+    steps.push(step);
+    options.onStep?.(step);
   };
-  const fail = (name: CheckStepName, ms: number, err: unknown): void => {
-    const code = codeOf(err);
+  const begin = (name: CheckStepName): void => {
+    options.onStepStart?.(name);
+  };
+  const ok = (name: CheckStepName, ms: number, detail: string): void => {
+    push({ name, status: 'ok', ms, detail });
+  };
+  const fail = (name: CheckStepName, ms: number, error: unknown, settings?: ConnectionSettings): void => {
+    const err = documented(error, settings);
+    const code = codeOf(err) as TransportErrorCode;
     const message = safeCause(err)?.message ?? 'failed';
-    steps.push({ name, status: 'failed', ms, detail: message, code, ...(FIXES[code] === undefined ? {} : { fix: FIXES[code] }) });
+    const fix = fixFor(code, 'library');
+    push({ name, status: 'failed', ms, detail: printable(message, { keepNewlines: true }), code, ...(fix === undefined ? {} : { fix }) });
     failed = true;
   };
   const finish = (): CheckReport => {
-    for (const name of order.slice(steps.length)) steps.push({ name, status: 'skipped', ms: 0, detail: 'not run: an earlier step failed' });
+    for (const name of CHECK_STEPS.slice(steps.length)) push({ name, status: 'skipped', ms: 0, detail: 'not run: an earlier step failed' });
     return { ok: !failed, steps };
   };
 
   let started = Date.now();
   let settings: ConnectionSettings;
+  begin('resolve');
   try {
     const resolved = await context.resolve();
     settings = await context.settings();
@@ -117,45 +236,66 @@ export async function runCheck(context: CheckContext): Promise<CheckReport> {
     fail('resolve', Date.now() - started, err);
     return finish();
   }
+  const stepMs = options.stepTimeoutMs ?? settings.connectTimeoutMs;
+  const { target } = settings;
 
+  begin('tcp');
   const connection = new SshConnection(settings, { onEnd: () => undefined, onRelease: () => undefined });
   try {
     await connection.connect();
-  } catch (err) {
+  } catch (e) {
+    // A connect that failed after the handshake (recording an accepted key) may hold a live client.
+    connection.close();
+    const err = documented(e, settings);
     const { tcpMs, hostKeyMs } = connection.report;
-    const code = codeOf(err);
+    const code = codeOf(err) ?? '';
+    const raw = codeOf(e) ?? '';
     if (tcpMs === 0 && !code.startsWith('ERR_HOST_KEY') && code !== 'ERR_AUTH_FAILED' && code !== 'ERR_HANDSHAKE_FAILED') {
-      fail('tcp', Date.now() - started, err);
+      fail('tcp', Date.now() - started, err, settings);
     } else {
-      ok('tcp', tcpMs, `connected to ${where(settings.target)}`);
-      if (code.startsWith('ERR_HOST_KEY') || code === 'ERR_HANDSHAKE_FAILED' || hostKeyMs === 0 && code !== 'ERR_AUTH_FAILED') fail('host key', Date.now() - started - tcpMs, err);
-      else {
+      ok('tcp', tcpMs, `connected to ${where(target)}`);
+      if (code.startsWith('ERR_HOST_KEY') || code === 'ERR_HANDSHAKE_FAILED' || FILE_ERRNOS.has(raw) || (hostKeyMs === 0 && code !== 'ERR_AUTH_FAILED')) {
+        fail('host key', Date.now() - started - tcpMs, err, settings);
+      } else {
         ok('host key', hostKeyMs, 'verified');
-        fail('auth', Date.now() - started - tcpMs - hostKeyMs, err);
+        fail('auth', Date.now() - started - tcpMs - hostKeyMs, err, settings);
       }
     }
     return finish();
   }
   const report = connection.report;
-  ok('tcp', report.tcpMs, `connected to ${where(settings.target)}`);
+  ok('tcp', report.tcpMs, `connected to ${where(target)}`);
   ok('host key', report.hostKeyMs, report.hostKey === undefined ? 'verified' : `${report.hostKey.keyType} ${report.hostKey.fingerprint} (${report.hostKey.outcome})`);
-  ok('auth', report.authMs, `${settings.target.user} by ${report.authMethod ?? 'none'}`);
+  ok('auth', report.authMs, `${target.user} by ${report.authMethod ?? 'none'}`);
 
   let agent: Agent | undefined;
+  let step: CheckStepName = 'docker CLI';
   try {
     started = Date.now();
+    begin(step);
     if (settings.streamLocalPath !== undefined) {
-      steps.push({ name: 'docker CLI', status: 'skipped', ms: 0, detail: `not needed: streamlocal to ${settings.streamLocalPath}` });
+      push({ name: step, status: 'skipped', ms: 0, detail: `not needed: streamlocal to ${settings.streamLocalPath}` });
     } else {
-      const result = await connection.exec('docker --version');
-      if (result.code !== 0) {
-        fail('docker CLI', Date.now() - started, dialStdioFailure(result.code, null, result.stderr, settings.target));
-        return finish();
+      const result = await within(connection.exec('docker --version'), stepMs, () =>
+        transportError(
+          'ERR_REMOTE_TIMEOUT',
+          `\`docker --version\` on ${where(target)} did not finish within ${stepMs} ms: a docker wrapper or a login shell there waits for something. Run \`${sshCommand(target, 'docker --version')}\` to see it`,
+          target,
+        ),
+      );
+      const lines = result.stdout.split(/\r?\n/).filter((line) => line.trim() !== '');
+      // docker (and podman's docker) prints one line; anything before it, or output with a failure
+      // that is not "not found", is the account's own text: it would corrupt dial-stdio's stream too.
+      if (lines.length > 1 || (result.code !== 0 && result.code !== 127 && lines.length > 0)) {
+        throw notHttp(target, 'the output of `docker --version`', result.stdout);
       }
-      ok('docker CLI', Date.now() - started, result.stdout.trim());
+      if (result.code !== 0) throw dialStdioFailure(result.code, null, result.stderr, target);
+      ok(step, Date.now() - started, firstLine(result.stdout));
     }
 
+    step = 'daemon ping';
     started = Date.now();
+  begin('tcp');
     let ping: Awaited<ReturnType<typeof get>>;
     try {
       // An open channel counts as a slot by itself, so the count is right if the pool adopts the connection.
@@ -166,33 +306,36 @@ export async function runCheck(context: CheckContext): Promise<CheckReport> {
       fail('daemon ping', Date.now() - started, err);
       return finish();
     }
-    ok('daemon ping', Date.now() - started, `HTTP 200 ${ping.body.trim()}`);
+    ok(step, Date.now() - started, `HTTP 200 ${firstLine(ping.body, 40)}`);
 
+    step = 'API version';
     started = Date.now();
+    begin(step);
     const apiVersion = ping.headers['api-version'];
-    const version = await get(agent, '/version');
-    let server = '';
+    const version = await get(agent, '/version', stepMs, settings, peek);
+    let server: string;
     try {
-      const parsed = JSON.parse(version.body) as { Version?: unknown; ApiVersion?: unknown; Os?: unknown; Arch?: unknown };
-      server = `Docker ${String(parsed.Version)} (${String(parsed.Os)}/${String(parsed.Arch)})`;
+      const parsed = JSON.parse(version.body) as { Version?: unknown; Os?: unknown; Arch?: unknown };
+      server = `Docker ${firstLine(String(parsed.Version), 40)} (${firstLine(String(parsed.Os), 20)}/${firstLine(String(parsed.Arch), 20)})`;
     } catch {
       server = `HTTP ${version.status}`;
     }
-    ok('API version', Date.now() - started, `API ${typeof apiVersion === 'string' ? apiVersion : 'unknown'}, ${server}`);
+    ok(step, Date.now() - started, `API ${typeof apiVersion === 'string' ? firstLine(apiVersion, 20) : 'unknown'}, ${server}`);
 
+    step = 'round trip';
+    begin(step);
     const times: number[] = [];
     for (let i = 0; i < 5; i++) {
       const t0 = process.hrtime.bigint();
-      await get(agent, '/_ping');
+      await get(agent, '/_ping', stepMs, settings, peek);
       times.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
     times.sort((a, b) => a - b);
     const median = times[2] ?? 0;
-    ok('round trip', median, `median of 5 pings on a warm channel: ${median.toFixed(2)} ms`);
+    ok(step, median, `median of 5 pings on a warm channel: ${median.toFixed(2)} ms`);
     return finish();
   } catch (err) {
-    const next = order[steps.length] ?? 'round trip';
-    fail(next, Date.now() - started, err);
+    fail(step, Date.now() - started, err, settings);
     return finish();
   } finally {
     agent?.destroy();

@@ -8,7 +8,7 @@ import { createDockerSshTransport } from '@ssh-docker/transport';
 import type { DockerSshTransport } from '@ssh-docker/transport';
 import type * as Testkit from '@ssh-docker/testkit';
 import type { CommandContext } from '../context.js';
-import { errorCode, FIXES, formatMs, unwrapConnectError } from '../output.js';
+import { cliFix, errorCode, formatMs, TERMINAL, unwrapConnectError } from '../output.js';
 import type { Printer } from '../output.js';
 
 /**
@@ -60,7 +60,7 @@ class Progress {
       this.#pending = true;
     }
     const end = (line: string): void => {
-      if (tty && this.#pending) this.#out.write('\r\x1b[2K');
+      if (tty && this.#pending) this.#out.control(TERMINAL.clearLine);
       this.#pending = false;
       this.#out.line(line);
     };
@@ -82,7 +82,7 @@ class Progress {
       const code = errorCode(err);
       const message = err instanceof Error ? err.message : 'an unexpected failure';
       end(`✗ ${label} — ${code}: ${message} — ${formatMs(Date.now() - started)}`);
-      const fix = err instanceof DemoError ? err.fix : FIXES[code];
+      const fix = err instanceof DemoError ? err.fix : cliFix(code);
       if (fix !== undefined) this.#out.line(`    fix: ${fix}`);
       throw new StepFailed(label);
     }
@@ -295,8 +295,13 @@ export async function demo(context: CommandContext): Promise<number> {
     const report = await progress.step('Diagnosed the connection (ssh-docker check)', async () => {
       const checked = await tr.check();
       const failedStep = checked.steps.find((s) => s.status === 'failed');
-      if (failedStep !== undefined) throw new DemoError(failedStep.code ?? 'ERR_CHECK_FAILED', `step "${failedStep.name}": ${failedStep.detail}`, failedStep.fix);
-      return { value: checked, detail: `${checked.steps.length} steps passed` };
+      if (failedStep !== undefined) {
+        const code = failedStep.code ?? 'ERR_CHECK_FAILED';
+        throw new DemoError(code, `step "${failedStep.name}": ${failedStep.detail}`, cliFix(code) ?? failedStep.fix);
+      }
+      const passed = checked.steps.filter((s) => s.status === 'ok').length;
+      const skipped = checked.steps.length - passed;
+      return { value: checked, detail: skipped === 0 ? `${passed} steps passed` : `${passed} steps passed, ${skipped} skipped` };
     });
     const stepOf = (name: string): { detail: string; ms: number } => report.steps.find((s) => s.name === name) ?? { detail: '', ms: 0 };
 
