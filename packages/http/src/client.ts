@@ -61,6 +61,28 @@ export const DEFAULT_MAX_ERROR_BODY_BYTES = 64 * 1024;
 export const DEFAULT_MAX_JSON_BYTES = 32 * 1024 * 1024;
 
 /**
+ * Default deadline of the implicit `GET /_ping` that negotiates the API version (headers included).
+ * A request's own `timeoutMs` also bounds its wait for the negotiation.
+ *
+ * @example
+ * ```ts
+ * new DockerClient(connect, { negotiateTimeoutMs: DEFAULT_NEGOTIATE_TIMEOUT_MS / 3 });
+ * ```
+ */
+export const DEFAULT_NEGOTIATE_TIMEOUT_MS = 30_000;
+
+/**
+ * Default deadline for reading an error body (status 400 or more) to find the daemon's message;
+ * when it runs out the request still fails with `ERR_HTTP_STATUS`, without `daemonMessage`.
+ *
+ * @example
+ * ```ts
+ * // a daemon that answers 500 and never sends the body: ERR_HTTP_STATUS after at most this long
+ * ```
+ */
+export const DEFAULT_ERROR_BODY_TIMEOUT_MS = 10_000;
+
+/**
  * A query value; objects (e.g. `filters`) are sent as JSON, arrays as repeated keys.
  *
  * @example
@@ -100,7 +122,11 @@ export interface DockerRequest {
   readonly body?: RequestBody | undefined;
   /** Aborts the request and its response body with `ERR_HTTP_ABORTED`. */
   readonly signal?: AbortSignal | undefined;
-  /** Time until response headers, else `ERR_HTTP_TIMEOUT`. No default: Docker answers some calls only when done. */
+  /**
+   * Time until response headers, else `ERR_HTTP_TIMEOUT`; it covers the implicit API version
+   * negotiation too, and for {@link DockerClient.json} the whole body. No default: Docker answers
+   * some calls only when done.
+   */
   readonly timeoutMs?: number | undefined;
   /** Set false to send the path as is, without the API version prefix. */
   readonly versioned?: boolean | undefined;
@@ -140,6 +166,14 @@ export interface DockerClientOptions extends DockerAgentOptions {
   readonly maxHeaderSize?: number | undefined;
   /** Bytes {@link DockerClient.json} reads, else `ERR_HTTP_PROTOCOL`. Default {@link DEFAULT_MAX_JSON_BYTES}. */
   readonly maxJsonBytes?: number | undefined;
+  /** Deadline of the implicit `/_ping` version negotiation, else `ERR_HTTP_TIMEOUT`. Default {@link DEFAULT_NEGOTIATE_TIMEOUT_MS}. */
+  readonly negotiateTimeoutMs?: number | undefined;
+}
+
+function deadlineOf(req: DockerRequest): number | undefined {
+  if (typeof req !== 'object' || req === null || req.timeoutMs === undefined) return undefined;
+  checkPositive('timeoutMs', req.timeoutMs, 0);
+  return Date.now() + req.timeoutMs;
 }
 
 interface Prepared {
@@ -198,6 +232,7 @@ export class DockerClient {
   readonly #maxApiVersion: string;
   readonly #maxHeaderSize: number;
   readonly #maxJsonBytes: number;
+  readonly #negotiateTimeoutMs: number;
   #version: Promise<string> | undefined;
   #closed = false;
 
@@ -218,6 +253,7 @@ export class DockerClient {
     this.#maxApiVersion = max;
     this.#maxHeaderSize = checkPositive('maxHeaderSize', options.maxHeaderSize, DEFAULT_MAX_HEADER_SIZE);
     this.#maxJsonBytes = checkPositive('maxJsonBytes', options.maxJsonBytes, DEFAULT_MAX_JSON_BYTES);
+    this.#negotiateTimeoutMs = checkPositive('negotiateTimeoutMs', options.negotiateTimeoutMs, DEFAULT_NEGOTIATE_TIMEOUT_MS);
   }
 
   /**
@@ -241,7 +277,20 @@ export class DockerClient {
   }
 
   async #negotiate(): Promise<string> {
-    const res = await this.request({ method: 'GET', path: '/_ping', versioned: false });
+    const ms = this.#negotiateTimeoutMs;
+    let res: DockerResponse;
+    try {
+      res = await this.request({ method: 'GET', path: '/_ping', versioned: false, timeoutMs: ms });
+    } catch (err) {
+      if (err instanceof HttpError && err.code === 'ERR_HTTP_TIMEOUT') {
+        throw new HttpError(
+          'ERR_HTTP_TIMEOUT',
+          `the daemon did not answer GET /_ping (API version negotiation) within ${ms} ms; check that the stream reaches a running Docker daemon, raise negotiateTimeoutMs, or pin apiVersion`,
+          { method: 'GET', path: '/_ping', cause: err },
+        );
+      }
+      throw err;
+    }
     res.body.resume();
     const header = res.headers['api-version'];
     const server = typeof header === 'string' && parseApiVersion(header) !== undefined ? header : FALLBACK_API_VERSION;
@@ -261,9 +310,13 @@ export class DockerClient {
    * ```
    */
   async request(req: DockerRequest): Promise<DockerResponse> {
-    const prepared = await this.#prepare(req, 'GET');
+    return this.#request(req, deadlineOf(req));
+  }
+
+  async #request(req: DockerRequest, deadline: number | undefined): Promise<DockerResponse> {
+    const prepared = await this.#prepare(req, 'GET', deadline);
     return new Promise<DockerResponse>((resolve, reject) => {
-      this.#send(prepared, req, false, (err, value) => {
+      this.#send(prepared, req, deadline, false, (err, value) => {
         if (err !== null) reject(err);
         else resolve(value as DockerResponse);
       });
@@ -279,8 +332,22 @@ export class DockerClient {
    * ```
    */
   async json<T = unknown>(req: DockerRequest): Promise<T> {
-    const res = await this.request(req);
-    const buf = await readLimited(res.body, this.#maxJsonBytes, 'maxJsonBytes');
+    const deadline = deadlineOf(req);
+    const res = await this.#request(req, deadline);
+    let timer: NodeJS.Timeout | undefined;
+    if (deadline !== undefined && req.timeoutMs !== undefined) {
+      // json() hands back the whole body: a body that stalls after the headers is bounded too.
+      const ms = req.timeoutMs;
+      timer = setTimeout(() => {
+        res.body.destroy(new HttpError('ERR_HTTP_TIMEOUT', `the response body did not complete within ${ms} ms; raise timeoutMs`, { method: req.method ?? 'GET', path: pathOnly(req.path) }));
+      }, Math.max(1, deadline - Date.now()));
+    }
+    let buf: Buffer;
+    try {
+      buf = await readLimited(res.body, this.#maxJsonBytes, 'maxJsonBytes');
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+    }
     if (buf.length === 0) return undefined as T;
     try {
       return JSON.parse(buf.toString('utf8')) as T;
@@ -306,9 +373,10 @@ export class DockerClient {
    * ```
    */
   async hijack(req: DockerRequest): Promise<Duplex> {
-    const prepared = await this.#prepare(req, 'POST');
+    const deadline = deadlineOf(req);
+    const prepared = await this.#prepare(req, 'POST', deadline);
     return new Promise<Duplex>((resolve, reject) => {
-      this.#send(prepared, req, true, (err, value) => {
+      this.#send(prepared, req, deadline, true, (err, value) => {
         if (err !== null) reject(err);
         else resolve(value as Duplex);
       });
@@ -328,7 +396,7 @@ export class DockerClient {
     if (this.#ownsAgent) this.#agent.destroy();
   }
 
-  async #prepare(req: DockerRequest, defaultMethod: string): Promise<Prepared> {
+  async #prepare(req: DockerRequest, defaultMethod: string, deadline: number | undefined): Promise<Prepared> {
     if (typeof req !== 'object' || req === null) throw new TypeError('request needs an object like { method, path }');
     if (typeof req.path !== 'string' || !req.path.startsWith('/') || /[\s#?]/.test(req.path)) {
       throw new TypeError('path must start with "/" and have no spaces, "?" or "#"; put query parameters in query');
@@ -358,11 +426,40 @@ export class DockerClient {
     if (Buffer.isBuffer(body) && !has('content-length')) headers['Content-Length'] = String(body.length);
 
     const versioned = req.versioned !== false && !/^\/v\d+\.\d+\//.test(req.path);
-    const prefix = versioned ? `/v${await this.apiVersion()}` : '';
+    const prefix = versioned ? `/v${await this.#versionWithin(req, method, deadline)}` : '';
     return { method, path: `${prefix}${req.path}${buildQuery(req.query)}`, logPath: `${prefix}${req.path}`, headers, secrets, body };
   }
 
-  #send(p: Prepared, req: DockerRequest, upgrade: boolean, done: (err: HttpError | null, value?: DockerResponse | Duplex) => void): void {
+  /** The negotiated version, waited for no longer than the request's own deadline and signal allow. */
+  async #versionWithin(req: DockerRequest, method: string, deadline: number | undefined): Promise<string> {
+    const pending = this.apiVersion();
+    const { signal } = req;
+    if (deadline === undefined && signal === undefined) return pending;
+    const where = { method, path: pathOnly(req.path) };
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const stop = new Promise<never>((_resolve, reject) => {
+      if (deadline !== undefined) {
+        const ms = req.timeoutMs ?? 0;
+        timer = setTimeout(() => {
+          reject(new HttpError('ERR_HTTP_TIMEOUT', `the API version negotiation (GET /_ping) did not finish within timeoutMs (${ms} ms); raise timeoutMs or pin apiVersion`, where));
+        }, Math.max(1, deadline - Date.now()));
+      }
+      if (signal !== undefined) {
+        onAbort = () => { reject(new HttpError('ERR_HTTP_ABORTED', 'the request was aborted by its signal', { ...where, cause: signal.reason })); };
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
+      }
+    });
+    try {
+      return await Promise.race([pending, stop]);
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+      if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  #send(p: Prepared, req: DockerRequest, deadline: number | undefined, upgrade: boolean, done: (err: HttpError | null, value?: DockerResponse | Duplex) => void): void {
     const started = Date.now();
     const where = { method: p.method, path: p.logPath };
     let settled = false;
@@ -431,13 +528,13 @@ export class DockerClient {
     }
     signal?.addEventListener('abort', onAbort, { once: true });
 
-    if (req.timeoutMs !== undefined) {
-      const ms = req.timeoutMs;
+    if (deadline !== undefined) {
+      const ms = req.timeoutMs ?? 0;
       timer = setTimeout(() => {
         const err = new HttpError('ERR_HTTP_TIMEOUT', `no response headers within ${ms} ms; raise timeoutMs`, where);
         settle(err);
         cr.destroy(err);
-      }, ms);
+      }, Math.max(1, deadline - Date.now()));
     }
 
     cr.on('response', (res: IncomingMessage) => {
@@ -447,6 +544,12 @@ export class DockerClient {
       debug('response', { ...where, statusCode, durationMs: Date.now() - started });
       channels.response.publish({ ...where, statusCode, durationMs: Date.now() - started });
       if (statusCode >= 400 || upgrade) {
+        // Without a caller deadline the error body still gets one: the status alone is an answer.
+        if (timer === undefined) {
+          timer = setTimeout(() => {
+            res.destroy();
+          }, DEFAULT_ERROR_BODY_TIMEOUT_MS);
+        }
         void readDaemonMessage(res, DEFAULT_MAX_ERROR_BODY_BYTES).then((message) => {
           const daemonMessage = message === undefined ? undefined : scrub(message, p.secrets);
           const detail = { ...where, statusCode, ...(daemonMessage === undefined ? {} : { daemonMessage }) };

@@ -1,3 +1,4 @@
+import { holdsSecret } from './internal/detect.js';
 import { percentEncode } from './internal/percent.js';
 import { Secret } from './secret.js';
 
@@ -90,6 +91,12 @@ function bytesOf(secret: Secret | string | Uint8Array): Uint8Array | null {
  * in its raw, JSON-escaped, percent-encoded and base64 forms. Every error message, log line and
  * `inspect` of this project goes through it. The input is never changed; the mask is constant.
  *
+ * Masks land where the secret was: fine for text that carries a credential on purpose (a header,
+ * a URL), but a short secret that also occurs inside ordinary words would be told by where the masks
+ * land ("authorized_[redacted]s"). So: text we write ourselves is built never to contain a secret
+ * and is given no secrets here (URL passwords are still masked), and text from the other side goes
+ * through {@link scrubRemoteText}, which withholds whole lines with a constant marker.
+ *
  * @example
  * ```ts
  * import { redact, Secret } from '@ssh-docker/url';
@@ -129,4 +136,77 @@ export function redact(text: string, secrets: readonly (Secret | string | Uint8A
     if (!changed) break;
   }
   return out;
+}
+
+/**
+ * The marker {@link scrubRemoteText} puts in place of a line it withholds. Constant: it says that a
+ * line was withheld, never where a secret was inside it or how long it was.
+ *
+ * @example
+ * ```ts
+ * if (shown.includes(WITHHELD)) console.error('(part of the server output was withheld)');
+ * ```
+ */
+export const WITHHELD = '[withheld: it may contain a credential]';
+const WITHHELD_FALLBACKS = [WITHHELD, '[withheld]', '***', '###'] as const;
+
+/**
+ * True when `text` holds any of `secrets`, of any length, in any form it is likely to take in
+ * text: raw, JSON-escaped (`\"`, `\uXXXX`), percent-encoded (either hex case, `+` for space),
+ * base64 or base64url at any alignment (alone, as `user:pass`, inside a base64 JSON auth config),
+ * and those forms nested. Found by decoding the text, so no length floor applies.
+ *
+ * @example
+ * ```ts
+ * containsSecret('auth dTpwcQ== refused', ['pq']); // true: base64 of "u:pq"
+ * ```
+ */
+export function containsSecret(text: string, secrets: readonly (Secret | string | Uint8Array)[]): boolean {
+  if (typeof text !== 'string') throw new TypeError('containsSecret() takes text as a string');
+  for (const secret of secrets) {
+    const bytes = bytesOf(secret);
+    if (bytes === null || bytes.length === 0) continue;
+    const hit = holdsSecret(text, bytes);
+    bytes.fill(0);
+    if (hit) return true;
+  }
+  return false;
+}
+
+/**
+ * Makes text that came from the other side (a server's stderr, a daemon's message, an error cause
+ * from a peer) safe to show, without telling anything about the secrets by the shape of what it
+ * changed. URL passwords are masked as {@link redact} does; then every line that holds a listed
+ * secret in any form {@link containsSecret} finds, of any length, is replaced as a whole by the
+ * constant {@link WITHHELD}. Lines without a secret are kept as they are.
+ *
+ * Use it where remote text enters a message. Text this project writes itself is built never to
+ * contain a secret, so it needs no in-word substitution: running {@link redact} with a short secret
+ * over prose ("authorized_keys" with the passphrase `key`) would disclose the secret by where the
+ * masks land.
+ *
+ * @example
+ * ```ts
+ * import { scrubRemoteText, Secret } from '@ssh-docker/url';
+ *
+ * scrubRemoteText('login ok\nbad password: hunter2', [Secret.from('hunter2')]);
+ * // 'login ok\n[withheld: it may contain a credential]'
+ * ```
+ */
+export function scrubRemoteText(text: string, secrets: readonly (Secret | string | Uint8Array)[]): string {
+  if (typeof text !== 'string') throw new TypeError('scrubRemoteText() takes text as a string');
+  const live = secrets.map(bytesOf).filter((b): b is Uint8Array => b !== null && b.length > 0);
+  try {
+    const holds = (value: string): boolean => live.some((bytes) => holdsSecret(value, bytes));
+    const marker = WITHHELD_FALLBACKS.find((candidate) => !holds(candidate)) ?? '';
+    const masked = maskUrlPasswords(text, MASKS.find((candidate) => !holds(candidate)) ?? '');
+    if (live.length === 0) return masked;
+    const parts = masked.split(/(\r\n|\n|\r)/);
+    for (let i = 0; i < parts.length; i += 2) if (holds(parts[i] ?? '')) parts[i] = marker;
+    const out = parts.join('');
+    // A secret that spans lines (a raw one with a newline in it) is caught here: all is withheld.
+    return holds(out) ? marker : out;
+  } finally {
+    for (const bytes of live) bytes.fill(0);
+  }
 }

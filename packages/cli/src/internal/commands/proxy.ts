@@ -11,6 +11,12 @@ import { FIXES, formatMs, renderError, unwrapConnectError } from '../output.js';
 /** How long open connections may finish after Ctrl-C before they are cut. */
 const DRAIN_MS = 2000;
 
+/**
+ * How long the first request (connect, version negotiation, `/version`) may take at start, unless
+ * `-o ConnectTimeout` says otherwise: a daemon that never answers must not leave the proxy waiting.
+ */
+export const START_TIMEOUT_MS = 30_000;
+
 /** The word as a POSIX shell reads it: bare when safe, else single-quoted. */
 export function shellQuote(word: string): string {
   return /^[A-Za-z0-9_./:@%+=,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
@@ -57,10 +63,11 @@ export async function proxy(args: ConnectArgs & { readonly socket?: string }, co
   };
   try {
     const started = Date.now();
-    const client = new DockerClient(connect, { maxSockets: 1 });
+    const startMs = args.ssh.connectTimeoutMs ?? START_TIMEOUT_MS;
+    const client = new DockerClient(connect, { maxSockets: 1, negotiateTimeoutMs: startMs });
     let version: { Version?: unknown; ApiVersion?: unknown; Os?: unknown; Arch?: unknown };
     try {
-      version = await client.json({ path: '/version' });
+      version = await client.json({ path: '/version', timeoutMs: startMs });
     } catch (e) {
       err.write(renderError(unwrapConnectError(e)));
       return 1;
