@@ -103,8 +103,21 @@ export function openStream(connect: Connector, options: OpenOptions, callback: (
     finish(new HttpError('ERR_HTTP_CONNECT', 'the connector must return a Promise of a Duplex; make it an async function'));
     return;
   }
+  // Settled on a tick of its own, outside the promise chain: what the callback runs (Node's Agent,
+  // undici, their users) must not throw into a promise nobody holds, but to the program, as a
+  // socket's 'connect' handler would.
   (pending as Promise<unknown>).then(
     (stream) => {
+      process.nextTick(arrived, stream);
+    },
+    (err: unknown) => {
+      process.nextTick(() => {
+        finish(connectError(err));
+      });
+    },
+  );
+
+  function arrived(stream: unknown): void {
       if (!isDuplex(stream)) {
         finish(new HttpError('ERR_HTTP_CONNECT', 'the connector resolved with something that is not a Duplex stream; resolve with the stream it opened'));
         return;
@@ -121,11 +134,7 @@ export function openStream(connect: Connector, options: OpenOptions, callback: (
         return;
       }
       finish(null, asSocket(stream));
-    },
-    (err: unknown) => {
-      finish(connectError(err));
-    },
-  );
+  }
 }
 
 function connectError(cause: unknown): HttpError {

@@ -51,6 +51,7 @@ export class DockerStream extends Duplex {
   #timer: NodeJS.Timeout | undefined;
   #lastActivity = Date.now();
   #sawData = false;
+  readonly #inbox: (Buffer | null | (() => void))[] = [];
 
   /** Socket-like fields some clients read. */
   readonly connecting = false;
@@ -72,17 +73,22 @@ export class DockerStream extends Duplex {
     this.on('error', ignoreUnlistened);
     const channel = this.#channel;
 
+    // ssh2 calls these handlers from inside its packet parser, which catches anything thrown and
+    // tears the whole SSH connection down (every other stream on it dies, the error is lost). What
+    // runs on a push is user code (a 'data' listener, Node's http parser and the 'response' or
+    // 'upgrade' callbacks it calls), so the channel's events are queued, in order, and delivered on
+    // the next tick, outside the parser: a user's exception is then the program's own, as on a socket.
     channel.on('data', (chunk: Buffer) => {
       this.#sawData = true;
       this.#touch();
-      if (!this.push(chunk)) channel.pause();
+      this.#deliver(chunk);
     });
     channel.on('end', () => {
       // dial-stdio that ends before sending anything may have failed: sshd sends EOF before the exit
       // status, so the end of an empty exec stream waits for `close`, where the exit status says
       // whether it is an error (ERR_DAEMON_UNREACHABLE, …) or a plain end.
       if (this.#kind === 'exec' && !this.#sawData) return;
-      this.push(null);
+      this.#deliver(null);
     });
     if (this.#kind === 'exec') {
       channel.stderr.on('data', (chunk: Buffer) => {
@@ -98,18 +104,50 @@ export class DockerStream extends Duplex {
     channel.on('close', () => {
       this.#channelClosed = true;
       this.#release();
-      if (this.destroyed) return;
-      const failure = this.#earlyExit();
-      if (failure !== undefined) {
-        this.destroy(failure);
-        return;
-      }
-      // The remote end closed: end the readable side if it has not ended yet, and the writable
-      // side too (later writes fail); the stream then closes by itself once 'end' was read.
-      this.push(null);
-      if (!this.writableEnded) this.end();
+      this.#deliver(() => {
+        if (this.destroyed) return;
+        const failure = this.#earlyExit();
+        if (failure !== undefined) {
+          this.destroy(failure);
+          return;
+        }
+        // The remote end closed: end the readable side if it has not ended yet, and the writable
+        // side too (later writes fail); the stream then closes by itself once 'end' was read.
+        this.push(null);
+        if (!this.writableEnded) this.end();
+      });
     });
   }
+
+  /** Queues a chunk, the end (null) or a step for the next tick, after everything queued before it. */
+  #deliver(item: Buffer | null | (() => void)): void {
+    this.#inbox.push(item);
+    if (this.#inbox.length === 1) process.nextTick(this.#flush);
+  }
+
+  /**
+   * Delivers the queue in order. Whatever a listener throws propagates from here to the program
+   * (`uncaughtException`, as from a socket); what is still queued then follows on the next tick.
+   */
+  readonly #flush = (): void => {
+    try {
+      while (this.#inbox.length > 0) {
+        const item = this.#inbox[0];
+        if (typeof item === 'function') {
+          this.#inbox.shift();
+          item();
+        } else if (this.destroyed) {
+          this.#inbox.shift();
+        } else {
+          this.#inbox.shift();
+          // Backpressure: the channel stops reading until the consumer asks for more (_read).
+          if (!this.push(item) && item !== null) this.#channel.pause();
+        }
+      }
+    } finally {
+      if (this.#inbox.length > 0) process.nextTick(this.#flush);
+    }
+  };
 
   /** A dial-stdio that exited non-zero, or before sending anything, failed to reach the daemon. */
   #earlyExit(): TransportError | undefined {
@@ -140,7 +178,12 @@ export class DockerStream extends Duplex {
     }
     this.#touch();
     this.#channel.write(chunk, (err?: Error | null) => {
-      callback(err ?? null);
+      // ssh2 may call back from inside its parser (a window adjust): what the callback runs (a
+      // 'drain' listener writing more) is user code, so it runs on the next tick, after the
+      // chunks already queued for reading.
+      this.#deliver(() => {
+        callback(err ?? null);
+      });
     });
   }
 
