@@ -26,7 +26,7 @@ import {
 import type { ProcessInfo } from './internal/proc.js';
 import { Relay } from './internal/relay.js';
 import { busyboxRootfs } from './internal/tar.js';
-import { ensureUsers, preflight, SOCKET_GROUP, USERS, which } from './internal/system.js';
+import { ensureUsers, preflight, SLOW_SHELL_SECONDS, SOCKET_GROUP, USERS, which } from './internal/system.js';
 import type { Programs } from './internal/system.js';
 
 export type { HostKey };
@@ -87,6 +87,28 @@ export interface SecondSshd {
 }
 
 /**
+ * The users of a fixture by role. Each logs in with {@link DockerSshFixture.identityFile} except
+ * `password`, which logs in with {@link DockerSshFixture.password}.
+ *
+ * @example
+ * ```ts
+ * const url = `ssh://${fixture.users.slowShell}@${fixture.host}:${fixture.port}`;
+ * ```
+ */
+export interface FixtureUsers {
+  /** Key user, docker works (same as `user`). */
+  docker: string;
+  /** Password and keyboard-interactive user, docker works. */
+  password: string;
+  /** Key user without `docker` on its PATH. */
+  noDocker: string;
+  /** Key user, docker works, bash login shell with a slow `~/.bashrc`. */
+  slowShell: string;
+  /** Key user whose shell is `/usr/sbin/nologin`. */
+  nologin: string;
+}
+
+/**
  * A throwaway remote Docker host: a real OpenSSH sshd in front of a real dockerd.
  *
  * @example
@@ -118,6 +140,22 @@ export interface DockerSshFixture {
   password: string;
   /** Key auth with `identityFile`; `docker` is not on its PATH (the socket is reachable by streamlocal). */
   noDockerUser: string;
+  /**
+   * Key auth with `identityFile`; docker works for it, but its login shell is bash and its
+   * `~/.bashrc` sleeps {@link DockerSshFixture.slowShellSeconds} (as nvm or conda make one), so every
+   * session, `docker system dial-stdio` included, starts that much later.
+   */
+  slowShellUser: string;
+  /** The sleep of {@link DockerSshFixture.slowShellUser}'s rc file, in seconds (0.45). */
+  slowShellSeconds: number;
+  /**
+   * Key auth with `identityFile`; its shell is `/usr/sbin/nologin`, which prints "This account is
+   * currently not available." on stdout and exits 1 for any command: a remote account that is not a
+   * Docker shell.
+   */
+  nologinUser: string;
+  /** Every user of the fixture by role (the same names as the `*User` fields). */
+  users: FixtureUsers;
   /** `[host]:port keytype base64` lines (bare host for port 22) for the ed25519, ecdsa and rsa host keys. */
   knownHostsFile: string;
   /** An ssh_config with `Host <alias>`: HostName, Port, User, IdentityFile, UserKnownHostsFile, IdentitiesOnly yes. */
@@ -467,7 +505,9 @@ async function setUp(
   const authDir = join(dir, 'authorized_keys');
   await mkdir(authDir, { mode: 0o755 });
   await writeFile(join(authDir, USERS.docker), keyLine(clientKey) + keyLine(encryptedKey), { mode: 0o644 });
-  await writeFile(join(authDir, USERS.noDocker), keyLine(clientKey), { mode: 0o644 });
+  for (const user of [USERS.noDocker, USERS.slowShell, USERS.nologin]) {
+    await writeFile(join(authDir, user), keyLine(clientKey), { mode: 0o644 });
+  }
 
   const dockerConfig = join(dir, 'docker-config');
   await mkdir(dockerConfig, { mode: 0o755 });
@@ -489,7 +529,7 @@ async function setUp(
       'StrictModes no',
       'UsePAM yes',
       'PermitRootLogin no',
-      `AllowUsers ${USERS.docker} ${USERS.password} ${USERS.noDocker}`,
+      `AllowUsers ${Object.values(USERS).join(' ')}`,
       'PubkeyAuthentication yes',
       `PasswordAuthentication ${options.passwordAuthentication === false ? 'no' : 'yes'}`,
       `KbdInteractiveAuthentication ${options.keyboardInteractive === false ? 'no' : 'yes'}`,
@@ -651,6 +691,10 @@ async function setUp(
     passwordUser: USERS.password,
     password,
     noDockerUser: USERS.noDocker,
+    slowShellUser: USERS.slowShell,
+    slowShellSeconds: SLOW_SHELL_SECONDS,
+    nologinUser: USERS.nologin,
+    users: { ...USERS },
     knownHostsFile,
     sshConfigFile,
     alias,
