@@ -87,6 +87,25 @@ export interface SecondSshd {
 }
 
 /**
+ * Options for `createDockerSshTransport` (from `@ssh-docker/transport`) that reach a fixture: its
+ * URL, key, and known_hosts, with no ssh_config and no agent. A plain object typed by shape, so that
+ * testkit needs no runtime import of the transport; it is assignable to `DockerSshTransportOptions`.
+ *
+ * @example
+ * ```ts
+ * const transport = createDockerSshTransport({ ...fixture.transportOptions(), maxConnections: 1 });
+ * ```
+ */
+export interface FixtureTransportOptions {
+  /** `ssh://<user>@<host>:<port>` for the chosen user (the key user by default). */
+  url: string;
+  configFile: false;
+  identityFiles: string[];
+  knownHostsFiles: string[];
+  agent: false;
+}
+
+/**
  * The users of a fixture by role. Each logs in with {@link DockerSshFixture.identityFile} except
  * `password`, which logs in with {@link DockerSshFixture.password}.
  *
@@ -172,6 +191,11 @@ export interface DockerSshFixture {
   dir: string;
   /** `'netns'` or `'loopback'`: what `isolation: 'auto'` chose. */
   isolation: 'netns' | 'loopback';
+  /**
+   * Transport options for this fixture (see {@link FixtureTransportOptions}); `user` picks another
+   * key user (e.g. `fixture.slowShellUser`), the key user by default. A fresh object each call.
+   */
+  transportOptions(options?: { user?: string }): FixtureTransportOptions;
   /** Imports an image made of the busybox rootfs plus `/random.bin` of `randomMiB` MiB of random bytes. */
   makeImage(name: string, options: { randomMiB: number }): Promise<void>;
   /** Adds `ms` to every round trip of connections opened afterwards (a relay in the fixture); 0 removes it. */
@@ -704,6 +728,17 @@ async function setUp(
     image: IMAGE,
     dir,
     isolation: link ? 'netns' : 'loopback',
+
+    transportOptions({ user = USERS.docker } = {}) {
+      if (!(Object.values(USERS) as string[]).includes(user)) throw new TypeError('user must be one of fixture.users');
+      return {
+        url: `ssh://${user}@${host}:${port}`,
+        configFile: false,
+        identityFiles: [identityFile],
+        knownHostsFiles: [knownHostsFile],
+        agent: false,
+      };
+    },
 
     async makeImage(name, { randomMiB }) {
       if (!/^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/.test(name)) {

@@ -129,6 +129,16 @@ describe('the fixture users', () => {
     }
   });
 
+  test('transportOptions() describes the key user, or another user, with the fixture key and known_hosts only', () => {
+    const base = { configFile: false, identityFiles: [fixture.identityFile], knownHostsFiles: [fixture.knownHostsFile], agent: false };
+    expect(fixture.transportOptions()).toEqual({ url: fixture.url, ...base });
+    expect(fixture.transportOptions({ user: fixture.slowShellUser })).toEqual({
+      url: `ssh://${fixture.slowShellUser}@${fixture.host}:${fixture.port}`,
+      ...base,
+    });
+    expect(() => fixture.transportOptions({ user: 'root' })).toThrow(new TypeError('user must be one of fixture.users'));
+  });
+
   test('fixture.users names every user by role', () => {
     expect(fixture.users).toEqual({
       docker: fixture.user,
