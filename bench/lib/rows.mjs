@@ -65,13 +65,7 @@ function dockerEnv(extra) {
 }
 
 function transportOptions(fixture) {
-  return {
-    url: fixture.url,
-    configFile: false,
-    identityFiles: [fixture.identityFile],
-    knownHostsFiles: [fixture.knownHostsFile],
-    agent: false,
-  };
+  return fixture.transportOptions();
 }
 
 const IMAGE_GET = (image) => `/images/get?names=${encodeURIComponent(image)}`;

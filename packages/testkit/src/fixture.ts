@@ -26,7 +26,7 @@ import {
 import type { ProcessInfo } from './internal/proc.js';
 import { Relay } from './internal/relay.js';
 import { busyboxRootfs } from './internal/tar.js';
-import { ensureUsers, preflight, SOCKET_GROUP, USERS, which } from './internal/system.js';
+import { ensureUsers, preflight, SLOW_SHELL_SECONDS, SOCKET_GROUP, USERS, which } from './internal/system.js';
 import type { Programs } from './internal/system.js';
 
 export type { HostKey };
@@ -87,6 +87,47 @@ export interface SecondSshd {
 }
 
 /**
+ * Options for `createDockerSshTransport` (from `@ssh-docker/transport`) that reach a fixture: its
+ * URL, key, and known_hosts, with no ssh_config and no agent. A plain object typed by shape, so that
+ * testkit needs no runtime import of the transport; it is assignable to `DockerSshTransportOptions`.
+ *
+ * @example
+ * ```ts
+ * const transport = createDockerSshTransport({ ...fixture.transportOptions(), maxConnections: 1 });
+ * ```
+ */
+export interface FixtureTransportOptions {
+  /** `ssh://<user>@<host>:<port>` for the chosen user (the key user by default). */
+  url: string;
+  configFile: false;
+  identityFiles: string[];
+  knownHostsFiles: string[];
+  agent: false;
+}
+
+/**
+ * The users of a fixture by role. Each logs in with {@link DockerSshFixture.identityFile} except
+ * `password`, which logs in with {@link DockerSshFixture.password}.
+ *
+ * @example
+ * ```ts
+ * const url = `ssh://${fixture.users.slowShell}@${fixture.host}:${fixture.port}`;
+ * ```
+ */
+export interface FixtureUsers {
+  /** Key user, docker works (same as `user`). */
+  docker: string;
+  /** Password and keyboard-interactive user, docker works. */
+  password: string;
+  /** Key user without `docker` on its PATH. */
+  noDocker: string;
+  /** Key user, docker works, bash login shell with a slow `~/.bashrc`. */
+  slowShell: string;
+  /** Key user whose shell is `/usr/sbin/nologin`. */
+  nologin: string;
+}
+
+/**
  * A throwaway remote Docker host: a real OpenSSH sshd in front of a real dockerd.
  *
  * @example
@@ -118,6 +159,22 @@ export interface DockerSshFixture {
   password: string;
   /** Key auth with `identityFile`; `docker` is not on its PATH (the socket is reachable by streamlocal). */
   noDockerUser: string;
+  /**
+   * Key auth with `identityFile`; docker works for it, but its login shell is bash and its
+   * `~/.bashrc` sleeps {@link DockerSshFixture.slowShellSeconds} (as nvm or conda make one), so every
+   * session, `docker system dial-stdio` included, starts that much later.
+   */
+  slowShellUser: string;
+  /** The sleep of {@link DockerSshFixture.slowShellUser}'s rc file, in seconds (0.45). */
+  slowShellSeconds: number;
+  /**
+   * Key auth with `identityFile`; its shell is `/usr/sbin/nologin`, which prints "This account is
+   * currently not available." on stdout and exits 1 for any command: a remote account that is not a
+   * Docker shell.
+   */
+  nologinUser: string;
+  /** Every user of the fixture by role (the same names as the `*User` fields). */
+  users: FixtureUsers;
   /** `[host]:port keytype base64` lines (bare host for port 22) for the ed25519, ecdsa and rsa host keys. */
   knownHostsFile: string;
   /** An ssh_config with `Host <alias>`: HostName, Port, User, IdentityFile, UserKnownHostsFile, IdentitiesOnly yes. */
@@ -134,6 +191,11 @@ export interface DockerSshFixture {
   dir: string;
   /** `'netns'` or `'loopback'`: what `isolation: 'auto'` chose. */
   isolation: 'netns' | 'loopback';
+  /**
+   * Transport options for this fixture (see {@link FixtureTransportOptions}); `user` picks another
+   * key user (e.g. `fixture.slowShellUser`), the key user by default. A fresh object each call.
+   */
+  transportOptions(options?: { user?: string }): FixtureTransportOptions;
   /** Imports an image made of the busybox rootfs plus `/random.bin` of `randomMiB` MiB of random bytes. */
   makeImage(name: string, options: { randomMiB: number }): Promise<void>;
   /** Adds `ms` to every round trip of connections opened afterwards (a relay in the fixture); 0 removes it. */
@@ -467,7 +529,9 @@ async function setUp(
   const authDir = join(dir, 'authorized_keys');
   await mkdir(authDir, { mode: 0o755 });
   await writeFile(join(authDir, USERS.docker), keyLine(clientKey) + keyLine(encryptedKey), { mode: 0o644 });
-  await writeFile(join(authDir, USERS.noDocker), keyLine(clientKey), { mode: 0o644 });
+  for (const user of [USERS.noDocker, USERS.slowShell, USERS.nologin]) {
+    await writeFile(join(authDir, user), keyLine(clientKey), { mode: 0o644 });
+  }
 
   const dockerConfig = join(dir, 'docker-config');
   await mkdir(dockerConfig, { mode: 0o755 });
@@ -489,7 +553,7 @@ async function setUp(
       'StrictModes no',
       'UsePAM yes',
       'PermitRootLogin no',
-      `AllowUsers ${USERS.docker} ${USERS.password} ${USERS.noDocker}`,
+      `AllowUsers ${Object.values(USERS).join(' ')}`,
       'PubkeyAuthentication yes',
       `PasswordAuthentication ${options.passwordAuthentication === false ? 'no' : 'yes'}`,
       `KbdInteractiveAuthentication ${options.keyboardInteractive === false ? 'no' : 'yes'}`,
@@ -651,6 +715,10 @@ async function setUp(
     passwordUser: USERS.password,
     password,
     noDockerUser: USERS.noDocker,
+    slowShellUser: USERS.slowShell,
+    slowShellSeconds: SLOW_SHELL_SECONDS,
+    nologinUser: USERS.nologin,
+    users: { ...USERS },
     knownHostsFile,
     sshConfigFile,
     alias,
@@ -660,6 +728,17 @@ async function setUp(
     image: IMAGE,
     dir,
     isolation: link ? 'netns' : 'loopback',
+
+    transportOptions({ user = USERS.docker } = {}) {
+      if (!(Object.values(USERS) as string[]).includes(user)) throw new TypeError('user must be one of fixture.users');
+      return {
+        url: `ssh://${user}@${host}:${port}`,
+        configFile: false,
+        identityFiles: [identityFile],
+        knownHostsFiles: [knownHostsFile],
+        agent: false,
+      };
+    },
 
     async makeImage(name, { randomMiB }) {
       if (!/^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/.test(name)) {

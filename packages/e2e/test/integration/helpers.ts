@@ -7,14 +7,7 @@ import type { DockerSshTransportOptions } from '@ssh-docker/transport';
 
 /** Transport options for the fixture's key user: no config file, no agent, the fixture's known_hosts. */
 export function keyOptions(fixture: DockerSshFixture, extra: Partial<DockerSshTransportOptions> = {}): DockerSshTransportOptions {
-  return {
-    url: fixture.url,
-    configFile: false,
-    identityFiles: [fixture.identityFile],
-    knownHostsFiles: [fixture.knownHostsFile],
-    agent: false,
-    ...extra,
-  };
+  return { ...fixture.transportOptions(), ...extra };
 }
 
 /**

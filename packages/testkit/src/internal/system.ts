@@ -9,7 +9,25 @@ export const USERS = {
   docker: 'sdk-docker',
   password: 'sdk-pw',
   noDocker: 'sdk-nodocker',
+  slowShell: 'sdk-slow',
+  nologin: 'sdk-nologin',
 } as const;
+
+/** How long the slow-shell user's `~/.bashrc` sleeps, as a heavy rc file (nvm, conda) takes. */
+export const SLOW_SHELL_SECONDS = 0.45;
+
+/**
+ * Each user's login shell. sshd runs every command as `<shell> -c <command>`; Debian's bash (built
+ * with SSH_SOURCE_BASHRC) then reads `~/.bashrc` even for a non-interactive command when it sees
+ * `SSH_CLIENT`, which is what makes a heavy rc file slow down every channel.
+ */
+const SHELLS: Record<string, string> = {
+  [USERS.slowShell]: '/bin/bash',
+  [USERS.nologin]: '/usr/sbin/nologin',
+};
+
+/** The slow user's ~/.bashrc: constant text, it only sleeps (and prints nothing, as a well-behaved rc file). */
+export const SLOW_BASHRC = `# ssh-docker testkit: a slow rc file, as nvm or conda make one (read for ssh commands too).\n/bin/sleep ${SLOW_SHELL_SECONDS}\n`;
 export const SOCKET_GROUP = 'sdk-docker-sock';
 /** Machine-wide state: the users' home directories and the password user's password (root only). */
 export const STATE_DIR = '/var/lib/ssh-docker-testkit';
@@ -173,6 +191,7 @@ export function ensureUsers(): Promise<string> {
     await chmod(STATE_DIR, 0o755);
     for (const user of Object.values(USERS)) {
       const home = `${STATE_DIR}/home/${user}`;
+      const shell = SHELLS[user] ?? '/bin/sh';
       if ((await run('id', ['-u', user])).code !== 0) {
         const added = await run('useradd', [
           '--system',
@@ -180,7 +199,7 @@ export function ensureUsers(): Promise<string> {
           '--home-dir',
           home,
           '--shell',
-          '/bin/sh',
+          shell,
           '--groups',
           SOCKET_GROUP,
           user,
@@ -192,11 +211,14 @@ export function ensureUsers(): Promise<string> {
         if (!(await groupMembers(user)).includes(SOCKET_GROUP)) await runOk('usermod', ['-aG', SOCKET_GROUP, user]);
         const entry = (await runOk('getent', ['passwd', user])).trim().split(':');
         if (entry[5] !== home) await runOk('usermod', ['--home', home, user]);
+        if (entry[6] !== shell) await runOk('usermod', ['--shell', shell, user]);
       }
       const uid = Number((await runOk('id', ['-u', user])).trim());
       const gid = Number((await runOk('id', ['-g', user])).trim());
       await mkdir(home, { recursive: true, mode: 0o755 });
       await chown(home, uid, gid);
+      // Root-owned, so the rc file stays what the fixture wrote.
+      if (user === USERS.slowShell) await writeFile(`${home}/.bashrc`, SLOW_BASHRC, { mode: 0o644 });
     }
     const passwordFile = `${STATE_DIR}/password`;
     let password: string;

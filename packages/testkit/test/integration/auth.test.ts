@@ -93,6 +93,62 @@ describe('the fixture users', () => {
     }
   });
 
+  test('a command as the slow-shell user waits for its rc file; the key user does not', async () => {
+    // The fastest of three runs on one warm connection each: a loaded machine only adds time.
+    const fastest = async (user: string): Promise<{ ms: number; stdout: string }> => {
+      const client = await sshConnect(fixture, { username: user, privateKey: readFileSync(fixture.identityFile) });
+      try {
+        let best = { ms: Infinity, stdout: '' };
+        for (let i = 0; i < 3; i++) {
+          const begun = performance.now();
+          const { stdout } = await exec(client, 'docker version --format "{{.Server.Os}}"');
+          const ms = performance.now() - begun;
+          if (ms < best.ms) best = { ms, stdout };
+        }
+        return best;
+      } finally {
+        client.end();
+      }
+    };
+    const slow = await fastest(fixture.slowShellUser);
+    const normal = await fastest(fixture.user);
+    expect(slow.stdout).toBe('linux\n');
+    expect(normal.stdout).toBe('linux\n');
+    expect(fixture.slowShellSeconds).toBe(0.45);
+    expect(slow.ms).toBeGreaterThanOrEqual(400);
+    expect(normal.ms).toBeLessThan(400);
+  });
+
+  test('the nologin user logs in but every command gets nologin\'s refusal on stdout', async () => {
+    const client = await sshConnect(fixture, { username: fixture.nologinUser, privateKey: readFileSync(fixture.identityFile) });
+    try {
+      const result = await exec(client, 'docker system dial-stdio');
+      expect(result).toEqual({ code: 1, stdout: 'This account is currently not available.\n', stderr: '' });
+    } finally {
+      client.end();
+    }
+  });
+
+  test('transportOptions() describes the key user, or another user, with the fixture key and known_hosts only', () => {
+    const base = { configFile: false, identityFiles: [fixture.identityFile], knownHostsFiles: [fixture.knownHostsFile], agent: false };
+    expect(fixture.transportOptions()).toEqual({ url: fixture.url, ...base });
+    expect(fixture.transportOptions({ user: fixture.slowShellUser })).toEqual({
+      url: `ssh://${fixture.slowShellUser}@${fixture.host}:${fixture.port}`,
+      ...base,
+    });
+    expect(() => fixture.transportOptions({ user: 'root' })).toThrow(new TypeError('user must be one of fixture.users'));
+  });
+
+  test('fixture.users names every user by role', () => {
+    expect(fixture.users).toEqual({
+      docker: fixture.user,
+      password: fixture.passwordUser,
+      noDocker: fixture.noDockerUser,
+      slowShell: fixture.slowShellUser,
+      nologin: fixture.nologinUser,
+    });
+  });
+
   test('MaxSessions is applied: a fourth session on one connection is refused', async () => {
     const client = await sshConnect(fixture, keyAuth(fixture));
     try {

@@ -281,11 +281,7 @@ export async function demo(context: CommandContext): Promise<number> {
     fixture = fx;
 
     const tr = createDockerSshTransport({
-      url: fx.url,
-      configFile: false,
-      identityFiles: [fx.identityFile],
-      agent: false,
-      knownHostsFiles: [fx.knownHostsFile],
+      ...fx.transportOptions(),
       hostKeyPolicy: 'strict',
       env: {},
     });
