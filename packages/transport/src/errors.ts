@@ -6,6 +6,8 @@
  */
 export type TransportErrorCode =
   | 'ERR_SSH_CONFIG'
+  | 'ERR_DOCKER_CONTEXT'
+  | 'ERR_PROXY_COMMAND'
   | 'ERR_AUTH_FAILED'
   | 'ERR_CONNECT_TIMEOUT'
   | 'ERR_CONNECTION_REFUSED'

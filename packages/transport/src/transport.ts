@@ -167,7 +167,9 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
   // A password in the URL is taken as the password (a direct Secret: cleared after the handshake).
   let urlPassword: Secret | undefined;
   let label: { host: string; port?: number; user?: string } = { host: options.url };
-  if (/^ssh:\/\//i.test(options.url)) {
+  // Any `scheme://` is a URL, never an alias: `unix://…` or `tcp://…` is refused (ERR_SSH_URL_SCHEME) instead of
+  // being looked up as a host name.
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(options.url)) {
     const parsed = parseSshUrl(options.url);
     urlPassword = parsed.password;
     label = parsed;
