@@ -6,6 +6,7 @@ import type { CommandLine } from './internal/args.js';
 import { check } from './internal/commands/check.js';
 import { demo } from './internal/commands/demo.js';
 import { proxy } from './internal/commands/proxy.js';
+import { resolveTarget } from './internal/connect.js';
 import type { StdinSecrets } from './internal/connect.js';
 import type { CommandContext } from './internal/context.js';
 import { helpText } from './internal/help.js';
@@ -119,9 +120,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         if (stdinSecrets.password !== undefined) secrets.push(stdinSecrets.password);
         if (stdinSecrets.passphrase !== undefined) secrets.push(stdinSecrets.passphrase);
         for (const warning of command.warnings) err.line(`note: ${warning}`);
+        const { args, notes } = resolveTarget(command, env, homeDir);
+        for (const note of notes) err.line(`note: ${note}`);
         if (command.kind === 'proxy' && io.signal === undefined) ownSignal = processSignal();
         const context: CommandContext = { out, err, env, homeDir, cwd, signal: io.signal ?? ownSignal?.signal ?? new AbortController().signal, secrets: stdinSecrets };
-        return command.kind === 'check' ? await check(command, context) : await proxy(command, context);
+        return command.kind === 'check' ? await check(args, context) : await proxy({ ...args, ...(command.socket === undefined ? {} : { socket: command.socket }) }, context);
       }
       default:
         return assertNever(command);
@@ -131,7 +134,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     err.write(renderError(e));
     const code = errorCode(e);
     // A target or option the transport refused is a command-line mistake too.
-    return code.startsWith('ERR_SSH_URL_') || code === 'ERR_INVALID_ARG' || code === 'ERR_STDIN' ? EXIT_USAGE : EXIT_FAILURE;
+    return code.startsWith('ERR_SSH_URL_') || code === 'ERR_INVALID_ARG' || code === 'ERR_STDIN' || code === 'ERR_DOCKER_CONTEXT' ? EXIT_USAGE : EXIT_FAILURE;
   } finally {
     clearInterval(keepAlive);
     ownSignal?.dispose();

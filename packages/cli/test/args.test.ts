@@ -83,9 +83,16 @@ describe('check and proxy', () => {
     expect(refusal(['check', 'h', '--streamlocal']).message).toBe('--streamlocal needs --remote-socket PATH (the daemon socket on the remote host)');
   });
 
-  test('a missing or a second target is refused', () => {
-    expect(refusal(['check']).message).toBe('check needs a target: ssh://[user@]host[:port] or a Host alias from ssh_config');
+  test('a second target is refused; a missing one is left to the Docker environment', () => {
     expect(refusal(['proxy', 'a', 'b']).message).toBe('proxy takes one target; options go before or after it');
+    expect(parse(['check'])).toMatchObject({ kind: 'check' });
+    expect(parse(['check'])).not.toHaveProperty('target');
+  });
+
+  test('--context names a Docker context, instead of a target', () => {
+    expect(parse(['check', '--context', 'prod'])).toMatchObject({ kind: 'check', context: 'prod' });
+    expect(refusal(['check', 'h', '--context', 'prod']).message).toBe('give either a target or --context, not both');
+    expect(refusal(['check', '--context=']).message).toBe('--context needs a Docker context name');
   });
 
   test('a password option is refused without its value, pointing to --password-stdin', () => {

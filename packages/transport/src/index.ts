@@ -5,6 +5,8 @@
  */
 export { resolveSshTarget } from './config/index.js';
 export type { ConfigWarning, ResolvedSshTarget, ResolveSshTargetOptions, SshConfigOverrides, SshTarget } from './config/index.js';
+export { dockerContextHost, fromDockerEnv } from './docker-env.js';
+export type { DockerEnvSource, DockerEnvTarget, FromDockerEnvOptions } from './docker-env.js';
 export { TransportError } from './errors.js';
 export type { TransportErrorCode, TransportErrorTarget } from './errors.js';
 export type { CheckOptions, CheckReport, CheckStep, CheckStepName } from './internal/check.js';

@@ -183,9 +183,11 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
   // A password in the URL is taken as the password (a direct Secret: cleared after the handshake).
   let urlPassword: Secret | undefined;
   let label: { host: string; port?: number; user?: string } = { host: options.url };
+  // Any `scheme://` is a URL, never an alias: `unix://…` or `tcp://…` is refused (ERR_SSH_URL_SCHEME) instead of
+  // being looked up as a host name.
   // The URL is parsed once, here; resolution takes the parsed target (no second parse, no second Secret).
   let parsedUrl: SshTarget | undefined;
-  if (/^ssh:\/\//i.test(options.url)) {
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(options.url)) {
     const parsed = parseSshUrl(options.url);
     urlPassword = parsed.password;
     label = parsed;

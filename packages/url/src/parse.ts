@@ -165,7 +165,7 @@ export function parseSshUrl(input: string, options: ParseSshUrlOptions = {}): Ss
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(input);
   if (scheme === null) fail('ERR_SSH_URL_SCHEME', 'Docker host URL must start with ssh://; write ssh://[user@]host[:port]');
   if (scheme[1]?.toLowerCase() !== 'ssh') {
-    fail('ERR_SSH_URL_SCHEME', 'only ssh:// URLs are supported here; tcp://, unix:// and https:// hosts need no SSH transport');
+    fail('ERR_SSH_URL_SCHEME', 'only ssh:// URLs are supported: ssh-docker speaks SSH only; a unix://, tcp://, npipe:// or http(s):// Docker host needs no SSH, so point the Docker client (or the docker CLI) at it directly');
   }
   const afterScheme = input.slice(scheme[0].length);
   if (!afterScheme.startsWith('//')) fail('ERR_SSH_URL_MALFORMED', "ssh URL must have '//' after 'ssh:'; write ssh://[user@]host[:port]");

@@ -70,8 +70,8 @@ describe('parseSshUrl accepts', () => {
 
 describe('parseSshUrl refuses', () => {
   const cases: [string, UrlErrorCode, string][] = [
-    ['tcp://h:2375', 'ERR_SSH_URL_SCHEME', 'only ssh:// URLs are supported here; tcp://, unix:// and https:// hosts need no SSH transport'],
-    ['https://h', 'ERR_SSH_URL_SCHEME', 'only ssh:// URLs are supported here; tcp://, unix:// and https:// hosts need no SSH transport'],
+    ['tcp://h:2375', 'ERR_SSH_URL_SCHEME', 'only ssh:// URLs are supported: ssh-docker speaks SSH only; a unix://, tcp://, npipe:// or http(s):// Docker host needs no SSH, so point the Docker client (or the docker CLI) at it directly'],
+    ['https://h', 'ERR_SSH_URL_SCHEME', 'only ssh:// URLs are supported: ssh-docker speaks SSH only; a unix://, tcp://, npipe:// or http(s):// Docker host needs no SSH, so point the Docker client (or the docker CLI) at it directly'],
     ['host', 'ERR_SSH_URL_SCHEME', 'Docker host URL must start with ssh://; write ssh://[user@]host[:port]'],
     ['', 'ERR_SSH_URL_SCHEME', 'Docker host URL must start with ssh://; write ssh://[user@]host[:port]'],
     ['ssh:host', 'ERR_SSH_URL_MALFORMED', "ssh URL must have '//' after 'ssh:'; write ssh://[user@]host[:port]"],

@@ -6,6 +6,7 @@ import { UsageError } from './usage-error.js';
 
 /** What `check` and `proxy` share: the target, the ssh options and where secrets come from. */
 export interface ConnectArgs {
+  /** The target once resolved (see `resolveTarget`): an `ssh://` URL or an ssh_config alias. */
   readonly target: string;
   readonly ssh: SshCliOptions;
   readonly warnings: readonly string[];
@@ -17,12 +18,20 @@ export interface ConnectArgs {
   readonly streamlocal: boolean;
 }
 
+/** `check`/`proxy` arguments as typed: the target may be absent, or be a Docker context's name. */
+export type ParsedConnectArgs = Omit<ConnectArgs, 'target'> & {
+  /** As typed; absent when none was given (the Docker environment then names it). */
+  readonly target?: string;
+  /** `--context NAME`: a Docker context, as the docker CLI's `--context`. */
+  readonly context?: string;
+};
+
 /** The command line, understood. */
 export type CommandLine =
   | { readonly kind: 'help'; readonly command: CommandName | undefined }
   | { readonly kind: 'version' }
-  | ({ readonly kind: 'check' } & ConnectArgs)
-  | ({ readonly kind: 'proxy'; readonly socket?: string } & ConnectArgs)
+  | ({ readonly kind: 'check' } & ParsedConnectArgs)
+  | ({ readonly kind: 'proxy'; readonly socket?: string } & ParsedConnectArgs)
   | { readonly kind: 'demo' };
 
 const COMMANDS: readonly CommandName[] = ['check', 'proxy', 'demo'];
@@ -47,6 +56,7 @@ const CONNECT_OPTIONS = {
   'passphrase-stdin': { type: 'boolean' },
   'remote-socket': { type: 'string' },
   streamlocal: { type: 'boolean' },
+  context: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -81,11 +91,11 @@ function usageFrom(err: unknown, command: CommandName): UsageError {
   return new UsageError('the command line could not be read', command);
 }
 
-function targetOf(positionals: readonly string[], command: CommandName): string {
-  if (positionals.length === 0) throw new UsageError(`${command} needs a target: ssh://[user@]host[:port] or a Host alias from ssh_config`, command);
+function targetOf(positionals: readonly string[], command: CommandName): string | undefined {
+  if (positionals.length === 0) return undefined;
   if (positionals.length > 1) throw new UsageError(`${command} takes one target; options go before or after it`, command);
   const target = positionals[0] ?? '';
-  if (target === '') throw new UsageError(`${command} needs a target: ssh://[user@]host[:port] or a Host alias from ssh_config`, command);
+  if (target === '') throw new UsageError(`${command} needs a target: ssh://[user@]host[:port], a Host alias from ssh_config or a Docker context`, command);
   return target;
 }
 
@@ -105,11 +115,15 @@ function connectArgs(command: 'check' | 'proxy', args: readonly string[], contex
   }
   const { values } = parsed;
   const target = targetOf(parsed.positionals, command);
+  const dockerContext = values.context;
+  if (dockerContext === '') throw new UsageError('--context needs a Docker context name', command);
+  if (dockerContext !== undefined && target !== undefined) throw new UsageError('give either a target or --context, not both', command);
   const remoteSocket = values['remote-socket'];
   const streamlocal = values.streamlocal === true;
   if (streamlocal && remoteSocket === undefined) throw new UsageError('--streamlocal needs --remote-socket PATH (the daemon socket on the remote host)', command);
-  const common: ConnectArgs = {
-    target,
+  const common: ParsedConnectArgs = {
+    ...(target === undefined ? {} : { target }),
+    ...(dockerContext === undefined ? {} : { context: dockerContext }),
     ssh: collector.options,
     warnings: collector.warnings,
     passwordStdin: values['password-stdin'] === true,

@@ -1,6 +1,7 @@
+import { dockerContextHost, fromDockerEnv } from '@ssh-docker/transport';
 import type { DockerSshTransportOptions } from '@ssh-docker/transport';
-import { parseSshUrl, Secret } from '@ssh-docker/url';
-import type { ConnectArgs } from './args.js';
+import { formatSshUrl, parseSshUrl, Secret } from '@ssh-docker/url';
+import type { ConnectArgs, ParsedConnectArgs } from './args.js';
 
 /** The secrets read from stdin, kept by the CLI (for redaction and reconnects) until it exits. */
 export interface StdinSecrets {
@@ -51,4 +52,56 @@ export function transportOptions(
     ...(args.remoteSocket === undefined ? {} : { socketPath: args.remoteSocket }),
     ...(args.streamlocal ? { socketVia: 'streamlocal' as const } : {}),
   };
+}
+
+/** A target as the docker CLI would name it, and what to tell the user about it. */
+export interface ResolvedTarget {
+  readonly args: ConnectArgs;
+  /** Lines for stderr: where the target came from, a path that is ignored. */
+  readonly notes: readonly string[];
+}
+
+/** The docker CLI's rule for context names. */
+const CONTEXT_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.+-]+$/;
+
+function pathNote(url: string, path: string): string {
+  return `the path ${path} in the Docker host URL is ignored: docker system dial-stdio on the remote host finds the daemon's socket itself, and a path from a URL never reaches a remote shell; using ${url} (for another socket give --remote-socket PATH)`;
+}
+
+/**
+ * The target of a `check` or `proxy` line: as typed; a Docker context's endpoint when `--context`
+ * names one or the target is a context's name; else, with no target, what the docker CLI would use
+ * (DOCKER_HOST, DOCKER_CONTEXT, `currentContext`). A path in an `ssh://` URL is dropped, with a note.
+ *
+ * @throws UrlError `ERR_SSH_URL_SCHEME` for a `unix://`, `tcp://`, `npipe://` or `http(s)://` host,
+ * `ERR_SSH_URL_PASSWORD` for a password in the URL; TransportError `ERR_DOCKER_CONTEXT`.
+ */
+export function resolveTarget(parsed: ParsedConnectArgs, env: Readonly<Record<string, string | undefined>>, homeDir: string): ResolvedTarget {
+  const { target: typed, context, ...rest } = parsed;
+  const notes: string[] = [];
+  let target: string;
+  let path: string | undefined;
+  if (typed === undefined || context !== undefined) {
+    const found = fromDockerEnv({ env, homeDir, ...(context === undefined ? {} : { context }) });
+    notes.push(found.context === undefined ? `using DOCKER_HOST: ${found.url}` : `using Docker context ${found.context} (from ${found.source}): ${found.url}`);
+    target = found.url;
+    path = found.ignoredSocketPath;
+  } else if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(typed)) {
+    // Any scheme: parseSshUrl refuses all but ssh:// with ERR_SSH_URL_SCHEME, instead of an alias lookup.
+    const url = parseSshUrl(typed, { allowPassword: false });
+    path = url.ignoredSocketPath;
+    target = path === undefined ? typed : formatSshUrl({ host: url.host, ...(url.port === undefined ? {} : { port: url.port }), ...(url.user === undefined ? {} : { user: url.user }) });
+  } else {
+    const host = CONTEXT_NAME.test(typed) ? dockerContextHost(typed, { env, homeDir }) : undefined;
+    if (host === undefined) {
+      target = typed;
+    } else {
+      const found = fromDockerEnv({ env, homeDir, context: typed });
+      notes.push(`using Docker context ${typed}: ${found.url} (write ssh://${typed} for the ssh_config Host of that name)`);
+      target = found.url;
+      path = found.ignoredSocketPath;
+    }
+  }
+  if (path !== undefined) notes.push(pathNote(target, path));
+  return { args: { ...rest, target }, notes };
 }

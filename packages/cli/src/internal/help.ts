@@ -16,10 +16,14 @@ const SSH_OPTIONS_HELP = `SSH options (as ssh(1) takes them; the first value giv
                       (with both: the first line is the password, the second the passphrase)
   --remote-socket PATH  the daemon's socket on the remote host, when not the default
   --streamlocal         reach --remote-socket by SSH stream-local forwarding (no remote docker CLI needed)
+  --context NAME        the ssh:// host of a Docker context (instead of TARGET), as docker --context
   -h, --help      this help`;
 
-const TARGET_HELP = `TARGET is ssh://[user@]host[:port] or a Host alias from ssh_config. A password in the URL is
-refused: use --password-stdin, a key or ssh-agent.`;
+const TARGET_HELP = `TARGET is ssh://[user@]host[:port], a Host alias from ssh_config, or the name of a Docker context
+(docker context create NAME --docker host=ssh://…). Without TARGET, the docker CLI's choice is used:
+DOCKER_HOST, then DOCKER_CONTEXT, then the current context (docker context use). Only ssh:// hosts:
+a unix://, tcp:// or npipe:// host needs no SSH. A path in the URL is ignored (see --remote-socket).
+A password in the URL is refused: use --password-stdin, a key or ssh-agent.`;
 
 const HELP: Record<CommandName | 'main', string> = {
   main: `ssh-docker — reach a remote Docker Engine over SSH
