@@ -4,7 +4,8 @@ import { debuglog } from 'node:util';
 const debug = debuglog('ssh-docker:transport');
 
 /**
- * The diagnostics channels of the transport: `ssh-docker:transport:connect`, `:stream`, `:error`.
+ * The diagnostics channels of the transport: `ssh-docker:transport:connect`, `:stream`, `:error`, and
+ * `:route` (which path streams take to the daemon, and why).
  * Messages are flat records of safe values — connection id, host, port, user, phase, timing,
  * fingerprint, error code — never an options object, a URL, a header or a credential.
  */
@@ -14,6 +15,7 @@ const channels = {
   connect: channel('ssh-docker:transport:connect'),
   stream: channel('ssh-docker:transport:stream'),
   error: channel('ssh-docker:transport:error'),
+  route: channel('ssh-docker:transport:route'),
 } as const;
 
 export function publish(name: keyof typeof channels, message: DiagnosticsMessage): void {

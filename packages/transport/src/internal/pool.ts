@@ -1,6 +1,6 @@
 import type { TransportError, TransportErrorTarget } from '../errors.js';
 import { ChannelRefused, SshConnection } from './connection.js';
-import type { ConnectionHooks, ConnectionSettings } from './connection.js';
+import type { ChannelChoice, ConnectionHooks, ConnectionSettings } from './connection.js';
 import { transportError, where } from './failures.js';
 import type { DockerStream } from './stream.js';
 
@@ -75,7 +75,7 @@ export class ConnectionPool {
     return this.#closed !== undefined;
   }
 
-  async openStream(): Promise<DockerStream> {
+  async openStream(choice?: ChannelChoice): Promise<DockerStream> {
     let refusals = 0;
     let idleRefusals = 0;
     let lostRetries = 0;
@@ -84,13 +84,19 @@ export class ConnectionPool {
       if (this.#closed !== undefined) throw this.#closed;
       const connection = await this.#acquire(this.#resolved);
       try {
-        const stream = await connection.openChannel();
+        const stream = await connection.openChannel(choice);
         this.#counts.streamsOpened += 1;
         return stream;
       } catch (err) {
         connection.active -= 1;
         if (err instanceof ChannelRefused) {
           this.#counts.channelRefusals += 1;
+          // A direct-streamlocal channel is no session (MaxSessions does not count it): its refusal is
+          // about the socket or sshd_config, and the caller (the socket router) decides what it means.
+          if (choice === undefined ? connection.settings.streamLocalPath !== undefined : 'streamLocalPath' in choice) {
+            this.#pump();
+            throw err;
+          }
           refusals += 1;
           // The server allows no more sessions on this connection than it has open now (never fewer
           // than one: sshd frees a session a moment after its channel closes, so a refusal with
