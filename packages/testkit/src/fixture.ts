@@ -50,6 +50,11 @@ export interface FixtureOptions {
   keyboardInteractive?: boolean;
   /** sshd `AllowStreamLocalForwarding` (direct-streamlocal to the docker socket). Default: true. */
   allowStreamLocalForwarding?: boolean;
+  /**
+   * The `DOCKER_HOST` the fixture's SSH sessions get (sshd `SetEnv`), e.g. `'tcp://127.0.0.1:2375'` or
+   * another daemon's `unix://` socket. Default: `unix://` and the fixture daemon's socket.
+   */
+  dockerHost?: string;
   /** Environment variable names sshd accepts from clients (`AcceptEnv`), to test that none is sent. Default: none. */
   acceptEnv?: readonly string[];
   /**
@@ -353,6 +358,9 @@ function validate(options: FixtureOptions): void {
   if (acceptEnv !== undefined && !acceptEnv.every((name) => /^[A-Za-z_*?][A-Za-z0-9_*?]*$/.test(name))) {
     throw new RangeError('acceptEnv names must be environment variable names or patterns (letters, digits, _, *, ?)');
   }
+  if (options.dockerHost !== undefined && !/^[a-z]{1,10}:\/\/[A-Za-z0-9._/:-]{1,200}$/.test(options.dockerHost)) {
+    throw new RangeError("dockerHost must be scheme://address of letters, digits, '.', '_', '/', ':' and '-'");
+  }
   if (isolation !== undefined && !['auto', 'netns', 'loopback'].includes(isolation)) {
     throw new TypeError("isolation must be 'auto', 'netns' or 'loopback'");
   }
@@ -540,7 +548,7 @@ async function setUp(
   await mkdir(noDockerBin, { mode: 0o755 });
   for (const applet of NO_DOCKER_APPLETS) await symlink(programs.busybox, join(noDockerBin, applet));
 
-  const sessionEnv = `${MARKER}=${id} DOCKER_HOST=unix://${dockerSocket} DOCKER_CONFIG=${dockerConfig}`;
+  const sessionEnv = `${MARKER}=${id} DOCKER_HOST=${options.dockerHost ?? `unix://${dockerSocket}`} DOCKER_CONFIG=${dockerConfig}`;
   const sshdConfig = (listenHost: string, listenPort: number, keyFiles: readonly string[], pidFile: string): string =>
     [
       '# ssh-docker testkit fixture: every line is written by the fixture, none comes from a test.',

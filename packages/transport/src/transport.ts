@@ -16,6 +16,8 @@ import { SshConnection } from './internal/connection.js';
 import type { ConnectionSettings } from './internal/connection.js';
 import { Credentials } from './internal/credentials.js';
 import type { SecretSource } from './internal/credentials.js';
+import { isSafeSocketPath, SocketRouter } from './internal/endpoint.js';
+import type { SocketRoute, SocketVia } from './internal/endpoint.js';
 import { transportError } from './internal/failures.js';
 import { ConnectionPool } from './internal/pool.js';
 import type { PoolStats } from './internal/pool.js';
@@ -68,14 +70,23 @@ export interface DockerSshTransportOptions {
   /** IP family: default AddressFamily from the config (any). */
   readonly family?: 4 | 6;
   /**
-   * The remote Docker socket, when it is not the docker CLI's default. Validated (absolute, only
-   * `A-Za-z0-9._/-`), then used as `docker --host=unix://PATH system dial-stdio`, or with
-   * `socketVia: 'streamlocal'` as a direct-streamlocal channel (no docker CLI needed remotely).
-   * Never taken from the URL's path.
+   * The remote Docker socket, when it is not the one the remote docker CLI dials. Validated
+   * (absolute, only `A-Za-z0-9._/-`, no `..`), then used as `docker --host=unix://PATH system
+   * dial-stdio`, or as a direct-streamlocal channel (`socketVia`). Never taken from the URL's path.
    */
   readonly socketPath?: string;
-  /** How `socketPath` is reached: `'dial-stdio'` (default) or `'streamlocal'`. */
-  readonly socketVia?: 'dial-stdio' | 'streamlocal';
+  /**
+   * How streams reach the daemon. `'auto'` (default): the first stream runs `docker system
+   * dial-stdio`; beside it, the transport asks the remote docker CLI which daemon that reaches
+   * (`docker context inspect`: the remote user's DOCKER_HOST and context), or takes `socketPath`, and
+   * when it is a unix socket whose daemon answers `/info` with the same ID over a direct-streamlocal
+   * channel, later streams are direct-streamlocal channels (no remote process per stream). Otherwise
+   * (not a unix socket, forwarding refused, another daemon) streams stay on dial-stdio; the reason is
+   * published on the `ssh-docker:transport:route` diagnostics channel and shown by `check()`.
+   * `'dial-stdio'`: always `docker system dial-stdio`. `'streamlocal'`: always direct-streamlocal to
+   * `socketPath` (no docker CLI needed remotely).
+   */
+  readonly socketVia?: SocketVia;
   /** Channels per SSH connection: default 9, under OpenSSH's MaxSessions of 10. */
   readonly maxChannelsPerConnection?: number;
   /**
@@ -99,6 +110,8 @@ export interface TransportStats extends PoolStats {
   readonly host: string;
   readonly port: number;
   readonly user: string;
+  /** The path streams take to the daemon now: `'dial-stdio'`, or `'streamlocal'` once `auto` proved it. */
+  readonly socketVia: 'dial-stdio' | 'streamlocal';
 }
 
 /**
@@ -123,9 +136,6 @@ export interface DockerSshTransport {
 
 /** How deep the first hop's own ProxyJump may nest before a loop is assumed (ssh itself has no limit). */
 const MAX_JUMP_DEPTH = 8;
-
-/** Only these characters may reach a remote shell as a socket path (docker/cli validates alike). */
-const SOCKET_PATH = /^\/[A-Za-z0-9._/-]{1,4095}$/;
 
 function positive(name: string, value: number | undefined, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback;
@@ -172,11 +182,11 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
   if (options.keepaliveIntervalMs !== undefined) positive('keepaliveIntervalMs', options.keepaliveIntervalMs, 0, true);
   if (options.keepaliveCountMax !== undefined) positive('keepaliveCountMax', options.keepaliveCountMax, 0);
   if (options.family !== undefined && options.family !== 4 && options.family !== 6) throw new RangeError('family must be 4 or 6');
-  if (options.socketPath !== undefined && (!SOCKET_PATH.test(options.socketPath) || options.socketPath.split('/').includes('..'))) {
+  if (options.socketPath !== undefined && (typeof options.socketPath !== 'string' || !isSafeSocketPath(options.socketPath))) {
     throw new TypeError("socketPath must be an absolute path of letters, digits, '.', '_', '-' and '/', without '..'");
   }
-  if (options.socketVia !== undefined && options.socketVia !== 'dial-stdio' && options.socketVia !== 'streamlocal') {
-    throw new TypeError("socketVia must be 'dial-stdio' or 'streamlocal'");
+  if (options.socketVia !== undefined && options.socketVia !== 'auto' && options.socketVia !== 'dial-stdio' && options.socketVia !== 'streamlocal') {
+    throw new TypeError("socketVia must be 'auto', 'dial-stdio' or 'streamlocal'");
   }
   if (options.socketVia === 'streamlocal' && options.socketPath === undefined) throw new TypeError("socketVia 'streamlocal' needs a socketPath");
 
@@ -371,11 +381,18 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
     return settingsFor(resolved);
   }, { maxChannelsPerConnection, maxConnections });
 
+  const router = new SocketRouter({
+    via: options.socketVia ?? 'auto',
+    ...(options.socketPath === undefined ? {} : { socketPath: options.socketPath }),
+    open: (choice) => pool.openStream(choice),
+    target: () => target,
+  });
+
   return {
-    openStream: () => pool.openStream(),
+    openStream: () => router.openStream(),
     async check(checkOptions = {}) {
       if (checkOptions.stepTimeoutMs !== undefined) positive('stepTimeoutMs', checkOptions.stepTimeoutMs, 0);
-      return runCheck(
+      const report = await runCheck(
         {
           resolve,
           settings: async () => settingsFor(await resolve()),
@@ -384,15 +401,25 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
         },
         checkOptions,
       );
+      if (!report.ok) return report;
+      // Which path requests take, and why: learned now (on the connection the check handed over) if not yet.
+      const route = describeRoute(await router.settle());
+      return { ...report, steps: report.steps.map((step) => (step.name === 'daemon ping' ? { ...step, detail: `${step.detail}; requests go ${route}` } : step)) };
     },
     async close(closeOptions = {}) {
+      router.abort();
       await pool.close(positive('timeoutMs', closeOptions.timeoutMs, 5000, true), target);
       for (const connection of hopConnections) connection.close();
     },
     stats() {
-      return { ...pool.stats(), host: target.host, port: target.port, user: target.user };
+      return { ...pool.stats(), host: target.host, port: target.port, user: target.user, socketVia: router.route.via };
     },
   };
 }
 
 
+
+/** `by direct-streamlocal to PATH (why)` or `by dial-stdio (why)`, for the check's report. */
+function describeRoute(route: SocketRoute): string {
+  return route.via === 'streamlocal' ? `by direct-streamlocal to ${route.path ?? ''} (${route.reason})` : `by docker system dial-stdio (${route.reason})`;
+}

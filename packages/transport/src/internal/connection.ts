@@ -42,6 +42,9 @@ export interface ConnectReport {
   authMethod?: string;
 }
 
+/** One stream's channel, over the settings' default: an exec of `command`, or direct-streamlocal to a socket. */
+export type ChannelChoice = { readonly command: string } | { readonly streamLocalPath: string };
+
 /** A channel open the server refused (MaxSessions reached, or streamlocal not allowed). */
 export class ChannelRefused extends Error {
   override readonly name = 'ChannelRefused';
@@ -330,8 +333,10 @@ export class SshConnection {
     this.#keepalive.unref();
   }
 
-  /** Opens one channel: dial-stdio, or direct-streamlocal to the socket path. */
-  openChannel(): Promise<DockerStream> {
+  /** Opens one channel: dial-stdio, or direct-streamlocal to the socket path (the settings', or `choice`'s). */
+  openChannel(choice?: ChannelChoice): Promise<DockerStream> {
+    const streamLocalPath = choice === undefined ? this.settings.streamLocalPath : 'streamLocalPath' in choice ? choice.streamLocalPath : undefined;
+    const command = choice !== undefined && 'command' in choice ? choice.command : this.settings.command;
     const client = this.#client;
     const { target } = this.settings;
     if (client === undefined || this.#ended) {
@@ -341,7 +346,7 @@ export class SshConnection {
     this.#refs += 1;
     this.#applyRef();
     return new Promise<DockerStream>((resolve, reject) => {
-      const kind = this.settings.streamLocalPath === undefined ? 'exec' : 'streamlocal';
+      const kind = streamLocalPath === undefined ? 'exec' : 'streamlocal';
       const done = (err: Error | undefined, channel: ClientChannel | undefined): void => {
         this.#refs -= 1;
         this.#applyRef();
@@ -379,13 +384,13 @@ export class SshConnection {
         resolve(stream);
       };
       try {
-        if (this.settings.streamLocalPath !== undefined) {
-          client.openssh_forwardOutStreamLocal(this.settings.streamLocalPath, (err, channel) => {
+        if (streamLocalPath !== undefined) {
+          client.openssh_forwardOutStreamLocal(streamLocalPath, (err, channel) => {
             done(err, channel);
           });
         } else {
           // No env, no pty, no agent forwarding: nothing from this process reaches the remote side.
-          client.exec(this.settings.command, (err, channel) => {
+          client.exec(command, (err, channel) => {
             done(err, channel);
           });
         }

@@ -4,7 +4,9 @@ import { debuglog } from 'node:util';
 const debug = debuglog('ssh-docker:transport');
 
 /**
- * The diagnostics channels of the transport: `ssh-docker:transport:connect`, `:stream`, `:error`, `:config`.
+ * The diagnostics channels of the transport: `ssh-docker:transport:connect`, `:stream`, `:error`,
+ * `:config` (ssh_config settings resolved but not honoured) and `:route` (which path streams take
+ * to the daemon, and why).
  * Messages are flat records of safe values — connection id, host, port, user, phase, timing,
  * fingerprint, error code — never an options object, a URL, a header or a credential.
  */
@@ -16,6 +18,7 @@ const channels = {
   error: channel('ssh-docker:transport:error'),
   /** A setting of ssh_config that resolved but is not honoured: { host, keyword, file, line, message }, once each. */
   config: channel('ssh-docker:transport:config'),
+  route: channel('ssh-docker:transport:route'),
 } as const;
 
 export function publish(name: keyof typeof channels, message: DiagnosticsMessage): void {

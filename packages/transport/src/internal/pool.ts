@@ -1,6 +1,6 @@
 import type { TransportError, TransportErrorTarget } from '../errors.js';
 import { ChannelRefused, SshConnection } from './connection.js';
-import type { ConnectionHooks, ConnectionSettings } from './connection.js';
+import type { ChannelChoice, ConnectionHooks, ConnectionSettings } from './connection.js';
 import { transportError, where } from './failures.js';
 import type { DockerStream } from './stream.js';
 
@@ -93,7 +93,7 @@ export class ConnectionPool {
     return this.#closed !== undefined;
   }
 
-  async openStream(): Promise<DockerStream> {
+  async openStream(choice?: ChannelChoice): Promise<DockerStream> {
     let refusals = 0;
     let idleRefusals = 0;
     let lostRetries = 0;
@@ -103,7 +103,7 @@ export class ConnectionPool {
       const { entry, release } = await this.#acquire(this.#resolved);
       const connection = entry.connection;
       try {
-        const stream = await connection.openChannel();
+        const stream = await connection.openChannel(choice);
         // From here the stream itself holds the slot (the connection counts it until it is released).
         release();
         this.#counts.streamsOpened += 1;
@@ -111,6 +111,12 @@ export class ConnectionPool {
       } catch (err) {
         if (err instanceof ChannelRefused) {
           this.#counts.channelRefusals += 1;
+          // A direct-streamlocal channel is no session (MaxSessions does not count it): its refusal is
+          // about the socket or sshd_config, and the caller (the socket router) decides what it means.
+          if (choice === undefined ? connection.settings.streamLocalPath !== undefined : 'streamLocalPath' in choice) {
+            release();
+            throw err;
+          }
           refusals += 1;
           // The others' slots, before this one is handed on.
           const inUse = this.#inUse(entry) - 1;
