@@ -295,16 +295,22 @@ export async function runCheck(context: CheckContext, options: CheckOptions = {}
 
     step = 'daemon ping';
     started = Date.now();
-  begin('tcp');
-    let ping: Awaited<ReturnType<typeof get>>;
-    try {
-      // An open channel counts as a slot by itself, so the count is right if the pool adopts the connection.
-      agent = agentFor(await connection.openChannel());
-      ping = await get(agent, '/_ping');
-      if (ping.status !== 200) throw Object.assign(new Error(`the daemon answered /_ping with HTTP ${ping.status}`), { code: 'ERR_DAEMON_UNREACHABLE' });
-    } catch (err) {
-      fail('daemon ping', Date.now() - started, err);
-      return finish();
+    begin(step);
+    // An open channel counts as a slot by itself, so the count is right if the pool adopts the connection.
+    const stream = await within(connection.openChannel(), stepMs, () => {
+      connection.close();
+      return transportError('ERR_REMOTE_TIMEOUT', `SSH server ${where(target)} did not open a channel within ${stepMs} ms: check its load and the sshd logs`, target);
+    });
+    // The first bytes of the channel, to quote them when they are not HTTP.
+    let peeked = Buffer.alloc(0);
+    stream.on('data', (chunk: Buffer) => {
+      if (peeked.length < PEEK_BYTES) peeked = Buffer.concat([peeked, chunk.subarray(0, PEEK_BYTES - peeked.length)]);
+    });
+    const peek = (): string => peeked.toString('utf8');
+    agent = agentFor(stream);
+    const ping = await get(agent, '/_ping', stepMs, settings, peek);
+    if (ping.status !== 200) {
+      throw transportError('ERR_DAEMON_UNREACHABLE', `the daemon on ${where(target)} answered /_ping with HTTP ${ping.status}: ${firstLine(ping.body, 200)}`, target);
     }
     ok(step, Date.now() - started, `HTTP 200 ${firstLine(ping.body, 40)}`);
 
