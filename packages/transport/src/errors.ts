@@ -7,7 +7,6 @@
 export type TransportErrorCode =
   | 'ERR_SSH_CONFIG'
   | 'ERR_DOCKER_CONTEXT'
-  | 'ERR_PROXY_COMMAND'
   | 'ERR_AUTH_FAILED'
   /** A new connection needed a password or passphrase given as a Secret, already cleared by the first one: pass a provider. */
   | 'ERR_SECRET_SPENT'

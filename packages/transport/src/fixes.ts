@@ -43,6 +43,8 @@ interface Words {
   readonly reference: string;
   /** The local socket the proxy serves. */
   readonly localSocket: string;
+  /** How to supply a one-time password again for a new connection. */
+  readonly reconnect: string;
 }
 
 const WORDS: Readonly<Record<FixAudience, Words>> = {
@@ -61,6 +63,7 @@ const WORDS: Readonly<Record<FixAudience, Words>> = {
     check: '`transport.check()`',
     reference: 'the option types and their TSDoc',
     localSocket: "serveDockerSocket's path",
+    reconnect: 'pass a provider (() => Promise<Secret>) instead of a Secret to reconnect',
   },
   cli: {
     user: '-l or user@',
@@ -77,6 +80,7 @@ const WORDS: Readonly<Record<FixAudience, Words>> = {
     check: 'ssh-docker check on the same target',
     reference: '--help',
     localSocket: 'a --socket path',
+    reconnect: 'run the command again to pipe it in anew',
   },
 };
 
@@ -103,6 +107,8 @@ const FIX_TABLE = {
   ERR_HOST_KEY_REVOKED: () => 'the host key is revoked in known_hosts: do not connect; ask the host owner',
 
   // @ssh-docker/transport
+  ERR_DOCKER_CONTEXT: () => 'check DOCKER_HOST and DOCKER_CONTEXT, or the context named (docker context ls shows what the docker CLI sees)',
+  ERR_SECRET_SPENT: (w) => `a password or passphrase given once serves one SSH connection and is then wiped: ${w.reconnect}, or use a key or ssh-agent`,
   ERR_SSH_CONFIG: () => 'fix the ssh_config entry named in the message (`ssh -G <host>` shows what ssh sees)',
   ERR_AUTH_FAILED: (w) => `check the user (${w.user}), the key (${w.identity}) and ~/.ssh/authorized_keys on the host, or load the key into ssh-agent`,
   ERR_CONNECT_TIMEOUT: (w) => `check the address, the port and firewalls between here and the host; a slow link may need a longer ${w.timeout}`,

@@ -121,7 +121,9 @@ export async function both(home: Home, configPath: string, name: string, extra: 
   if (!oracle.ok && result === undefined) return { kind: 'both-failed', error, stderr: oracle.stderr };
   // ssh expands IdentityFile, CertificateFile and ProxyCommand only when it connects (and fails
   // then); we expand them while resolving, so a bad token there fails earlier with us.
-  if (oracle.ok && error instanceof Error && /: (IdentityFile|CertificateFile|ProxyCommand): /.test(error.message)) {
+  // A jump host whose name starts with '-' or holds shell characters: ssh -G prints it, and ssh would
+  // hand it to the `ssh -W` it runs (an option, or a shell word); we refuse it while resolving.
+  if (oracle.ok && error instanceof Error && /: (IdentityFile|CertificateFile|ProxyCommand): |: ProxyJump: a jump host's name must not/.test(error.message)) {
     return { kind: 'ours-stricter', error };
   }
   return {
