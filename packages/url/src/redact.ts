@@ -1,10 +1,10 @@
+import { copySecretBytes, encodeSecret, secretBytes } from './internal/bytes.js';
 import { holdsSecret } from './internal/detect.js';
 import { percentEncode } from './internal/percent.js';
 import { Secret } from './secret.js';
 
 const MASKS = ['[redacted]', '***'] as const;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-const encoder = new TextEncoder();
 
 /**
  * A scheme and `//`, then the run of text up to the next whitespace. The userinfo, if any, ends at
@@ -54,7 +54,7 @@ function formsOf(bytes: Uint8Array): { exact: string[]; anyCase: string[] } {
     anyCase.add(encoded.replace(/%20/g, '+'));
   }
   for (let offset = 0; offset < 3; offset++) {
-    const padded = new Uint8Array(offset + bytes.length);
+    const padded = secretBytes(offset + bytes.length);
     padded.set(bytes, offset);
     let b64 = toBase64(padded).replace(/=+$/, '');
     if (offset > 0) {
@@ -79,9 +79,9 @@ function formsOf(bytes: Uint8Array): { exact: string[]; anyCase: string[] } {
 
 function bytesOf(secret: Secret | string | Uint8Array): Uint8Array | null {
   // Always a copy into a plain Uint8Array (never Buffer#slice, a view): the caller wipes it after use.
-  if (secret instanceof Secret) return secret.cleared ? null : secret.use((bytes) => new Uint8Array(bytes));
-  if (typeof secret === 'string') return encoder.encode(secret);
-  if (secret instanceof Uint8Array) return new Uint8Array(secret);
+  if (secret instanceof Secret) return secret.cleared ? null : secret.use(copySecretBytes);
+  if (typeof secret === 'string') return encodeSecret(secret);
+  if (secret instanceof Uint8Array) return copySecretBytes(secret);
   throw new TypeError('redact() takes secrets as Secret, string or Uint8Array');
 }
 

@@ -1,6 +1,7 @@
+import { copySecretBytes, encodeSecret } from './internal/bytes.js';
+
 const REDACTED = '[redacted]';
 const inspectCustom = Symbol.for('nodejs.util.inspect.custom');
-const encoder = new TextEncoder();
 
 /**
  * A password or passphrase held as bytes in a `#private` field, so that no rendering of it —
@@ -30,10 +31,10 @@ export class Secret {
 
   /** Copies `value` (a string is taken as UTF-8) into a new Secret. */
   static from(value: string | Uint8Array): Secret {
-    if (typeof value === 'string') return new Secret(encoder.encode(value));
-    // A plain Uint8Array copy: Buffer#slice would be a view on the caller's bytes (and a Buffer
-    // from the pool shares its memory with others), so wiping one would wipe the other.
-    if (value instanceof Uint8Array) return new Secret(new Uint8Array(value));
+    if (typeof value === 'string') return new Secret(encodeSecret(value));
+    // A copy, never a view (Buffer#slice would share the caller's bytes, and a pooled Buffer shares
+    // its memory with others), held off the JavaScript heap so the GC cannot leave stale copies.
+    if (value instanceof Uint8Array) return new Secret(copySecretBytes(value));
     throw new TypeError('Secret.from() takes a string or a Uint8Array');
   }
 

@@ -35,18 +35,6 @@ function chomp(bytes: Buffer): Buffer {
   return bytes;
 }
 
-/**
- * A Secret over a plain Uint8Array copy. Not over a Buffer: `redact()` copies a Secret's bytes with
- * `.slice()`, which on a Buffer is a view, and then zero-fills that "copy" — the Secret itself.
- */
-function toSecret(bytes: Buffer): Secret {
-  const plain = new Uint8Array(bytes);
-  try {
-    return Secret.from(plain);
-  } finally {
-    plain.fill(0);
-  }
-}
 
 /**
  * Reads the password and/or passphrase from stdin, as bytes, into Secrets. With one of them,
@@ -73,7 +61,7 @@ export async function readStdinSecrets(
       parts.push(chomp(all));
     }
     if (parts.some((p) => p.length === 0)) throw new StdinError(`${flags} read an empty secret from stdin`);
-    const secrets = parts.map(toSecret);
+    const secrets = parts.map((part) => Secret.from(part));
     if (want.password && want.passphrase) return { password: secrets[0] as Secret, passphrase: secrets[1] as Secret };
     return want.password ? { password: secrets[0] as Secret } : { passphrase: secrets[0] as Secret };
   } finally {

@@ -1,5 +1,6 @@
+import { copySecretBytes, encodeSecret, secretBytes } from './bytes.js';
+
 const HEX = '0123456789ABCDEF';
-const encoder = new TextEncoder();
 
 function hexValue(code: number): number {
   if (code >= 0x30 && code <= 0x39) return code - 0x30;
@@ -14,8 +15,8 @@ function hexValue(code: number): number {
  * followed by two hex digits.
  */
 export function percentDecode(text: string): Uint8Array | null {
-  const raw = encoder.encode(text);
-  const out = new Uint8Array(raw.length);
+  const raw = encodeSecret(text);
+  const out = secretBytes(raw.length);
   let n = 0;
   for (let i = 0; i < raw.length; i++) {
     const byte = raw[i] ?? 0;
@@ -34,7 +35,7 @@ export function percentDecode(text: string): Uint8Array | null {
     i += 2;
   }
   raw.fill(0);
-  const result = out.slice(0, n);
+  const result = copySecretBytes(out.subarray(0, n));
   out.fill(0);
   return result;
 }
