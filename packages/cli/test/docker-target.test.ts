@@ -82,7 +82,8 @@ describe('check refuses what it cannot reach over SSH', () => {
       code: 2,
       stdout: '',
       stderr:
-        "✗ ERR_DOCKER_CONTEXT: no SSH target: DOCKER_HOST is unset and the Docker context is 'default', the local daemon socket; give ssh://user@host (or a Host alias), set DOCKER_HOST=ssh://user@host, or choose an ssh context (docker context use NAME)\n",
+        "✗ ERR_DOCKER_CONTEXT: no SSH target: DOCKER_HOST is unset and the Docker context is 'default', the local daemon socket; give ssh://user@host (or a Host alias), set DOCKER_HOST=ssh://user@host, or choose an ssh context (docker context use NAME)\n" +
+        '  fix: check DOCKER_HOST and DOCKER_CONTEXT, or the context named (docker context ls shows what the docker CLI sees)\n',
     });
   });
 });

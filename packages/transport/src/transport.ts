@@ -384,7 +384,7 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
   const router = new SocketRouter({
     via: options.socketVia ?? 'auto',
     ...(options.socketPath === undefined ? {} : { socketPath: options.socketPath }),
-    open: (choice) => pool.openStream(choice),
+    open: (choice, probe) => pool.openStream(choice, probe),
     target: () => target,
   });
 

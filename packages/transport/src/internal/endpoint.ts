@@ -45,7 +45,8 @@ export interface SocketRoute {
   readonly settled: boolean;
 }
 
-type Open = (choice?: ChannelChoice) => Promise<DockerStream>;
+/** Opens a channel; `probe` marks the router's own discovery channels, which `stats().streamsOpened` does not count. */
+type Open = (choice?: ChannelChoice, probe?: boolean) => Promise<DockerStream>;
 
 interface Decision {
   readonly route: SocketRoute;
@@ -241,7 +242,7 @@ export class SocketRouter {
   }
 
   async #probe(choice: ChannelChoice | undefined): Promise<DockerStream> {
-    const stream = await this.#open(choice);
+    const stream = await this.#open(choice, true);
     this.#probes.add(stream);
     stream.once('close', () => this.#probes.delete(stream));
     return stream;

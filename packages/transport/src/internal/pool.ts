@@ -93,7 +93,8 @@ export class ConnectionPool {
     return this.#closed !== undefined;
   }
 
-  async openStream(choice?: ChannelChoice): Promise<DockerStream> {
+  /** A channel on a pooled connection; a `probe` (the socket router's discovery) is not counted in `streamsOpened`. */
+  async openStream(choice?: ChannelChoice, probe = false): Promise<DockerStream> {
     let refusals = 0;
     let idleRefusals = 0;
     let lostRetries = 0;
@@ -106,7 +107,7 @@ export class ConnectionPool {
         const stream = await connection.openChannel(choice);
         // From here the stream itself holds the slot (the connection counts it until it is released).
         release();
-        this.#counts.streamsOpened += 1;
+        if (!probe) this.#counts.streamsOpened += 1;
         return stream;
       } catch (err) {
         if (err instanceof ChannelRefused) {

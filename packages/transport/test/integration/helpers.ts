@@ -1,13 +1,6 @@
 import { request } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { DockerSshFixture } from '@ssh-docker/testkit';
-import type { DockerSshTransportOptions } from '../../src/index.js';
-
-/** Transport options for the fixture's key user (no config file, no agent, the fixture's known_hosts), plus `extra`. */
-export function fixtureOptions(fixture: DockerSshFixture, extra: Partial<DockerSshTransportOptions> = {}): DockerSshTransportOptions {
-  return { ...fixture.transportOptions(), ...extra };
-}
 
 /** One HTTP request over a stream the transport opened, with Node's own http client. */
 export function httpOver(

@@ -216,7 +216,7 @@ describe('remote side', () => {
       const step = report.steps.find((s) => s.status === 'failed');
       expect(step?.name).toBe('docker CLI');
       expect(step?.code).toBe('ERR_REMOTE_DOCKER_MISSING');
-      expect(step?.fix).toBe('install the docker CLI on the host and make sure it is on the PATH of non-interactive SSH sessions');
+      expect(step?.fix).toBe('install the docker CLI on the host and make sure it is on the PATH of non-interactive SSH sessions, or reach the socket with `socketPath` and `socketVia: \'streamlocal\'`');
       expect(report.steps.slice(-3).map((s) => s.status)).toEqual(['skipped', 'skipped', 'skipped']);
     } finally {
       await transport.close();
