@@ -9,6 +9,9 @@ import { helpText } from '../src/internal/help.js';
 import { run } from './helpers/run.js';
 
 const runs = { numRuns: Number(process.env['FC_NUM_RUNS'] ?? 1000) };
+/** Each run of a property below spawns the CLI (≈ 30–60 ms): a tenth of the runs, with room for a loaded machine. */
+const processRuns = { numRuns: Math.max(20, Math.ceil(runs.numRuns / 10)) };
+const PROCESS_PROPERTY_TIMEOUT_MS = 180_000;
 /** Nothing listens on port 1 of loopback: the connection is refused at once. */
 const REFUSED = 'ssh://127.0.0.1:1';
 
@@ -123,7 +126,7 @@ describe('check without a server', () => {
 
   test.prop(
     [arbitraries.secret().map((s) => Buffer.from(s).toString()).filter((s) => !s.endsWith('\n')), fc.constantFrom('stdin only', 'also as -l', 'also as the URL user')],
-    runs,
+    processRuns,
   )('no password given with --password-stdin shows in any output on failure, even when also typed as the user', async (password, where) => {
     const target = where === 'also as the URL user' ? `ssh://${encodeURIComponent(password)}@127.0.0.1:1` : REFUSED;
     const user = where === 'also as -l' ? ['-l', password] : [];
@@ -132,5 +135,5 @@ describe('check without a server', () => {
     });
     expect(result.code).not.toBe(0);
     expectNoSecretLeak(password, [result.stdout, result.stderr]);
-  });
+  }, PROCESS_PROPERTY_TIMEOUT_MS);
 });

@@ -27,12 +27,15 @@ function includesBytes(hay: Uint8Array, needle: Uint8Array): boolean {
 const JSON_ESCAPE = /\\(?:u([0-9a-fA-F]{4})|(["\\/bfnrt]))/g;
 // The same without `\\`: text may put a backslash before an escape that is not JSON's (fail closed).
 const LOOSE_ESCAPE = /\\(?:u([0-9a-fA-F]{4})|(["/bfnrt]))/g;
+// Also: a backslash right before a `\uXXXX` kept as text, the escape after it decoded (the text
+// before the secret may end in a backslash of its own: `\` + `\u00a0…`).
+const EAGER_ESCAPE = /\\(?=\\u[0-9a-fA-F]{4})|\\(?:u([0-9a-fA-F]{4})|(["\\/bfnrt]))/g;
 const SIMPLE: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
 
 /** `\uXXXX` (surrogate pairs join up by themselves) and the one-letter escapes, turned back into characters. */
 function jsonUnescape(text: string, pattern = JSON_ESCAPE): string {
   return text.replace(pattern, (_whole, hex: string | undefined, letter: string | undefined) =>
-    hex === undefined ? (SIMPLE[letter ?? ''] ?? '') : String.fromCharCode(Number.parseInt(hex, 16)),
+    hex !== undefined ? String.fromCharCode(Number.parseInt(hex, 16)) : letter === undefined ? '\\' : (SIMPLE[letter] ?? ''),
   );
 }
 
@@ -96,7 +99,7 @@ function base64Readings(text: string): Uint8Array[] {
 }
 
 function found(text: string, secret: Uint8Array, depth: number): boolean {
-  const texts = new Set([text, jsonUnescape(text), jsonUnescape(text, LOOSE_ESCAPE)]);
+  const texts = new Set([text, jsonUnescape(text), jsonUnescape(text, LOOSE_ESCAPE), jsonUnescape(text, EAGER_ESCAPE)]);
   for (const t of texts) {
     const decoded = [encoder.encode(t), percentDecode(t, false), percentDecode(t, true)];
     if (decoded.some((bytes) => includesBytes(bytes, secret))) return true;
