@@ -18,13 +18,7 @@ let transport: DockerSshTransport;
 
 beforeAll(async () => {
   fixture = await startDockerSshFixture();
-  transport = createDockerSshTransport({
-    url: fixture.url,
-    configFile: false,
-    identityFiles: [fixture.identityFile],
-    knownHostsFiles: [fixture.knownHostsFile],
-    agent: false,
-  });
+  transport = createDockerSshTransport(fixture.transportOptions());
 });
 
 afterAll(async () => {

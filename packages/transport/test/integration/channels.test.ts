@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 
 function options(extra: Partial<DockerSshTransportOptions> = {}): DockerSshTransportOptions {
-  return { url: fixture.url, configFile: false, identityFiles: [fixture.identityFile], knownHostsFiles: [fixture.knownHostsFile], agent: false, ...extra };
+  return { ...fixture.transportOptions(), ...extra };
 }
 
 describe('channels on shared connections', () => {

@@ -37,7 +37,7 @@ afterEach(async () => {
 });
 
 function options(fixture: DockerSshFixture, extra: Partial<DockerSshTransportOptions> = {}): DockerSshTransportOptions {
-  return { url: fixture.url, configFile: false, identityFiles: [fixture.identityFile], knownHostsFiles: [fixture.knownHostsFile], agent: false, ...extra };
+  return { ...fixture.transportOptions(), ...extra };
 }
 
 function transportFor(fixture: DockerSshFixture, extra: Partial<DockerSshTransportOptions> = {}): DockerSshTransport {

@@ -24,14 +24,7 @@ function at(): string {
 }
 
 function options(extra: Partial<DockerSshTransportOptions> = {}): DockerSshTransportOptions {
-  return {
-    url: fixture.url,
-    configFile: false,
-    identityFiles: [fixture.identityFile],
-    knownHostsFiles: [fixture.knownHostsFile],
-    agent: false,
-    ...extra,
-  };
+  return { ...fixture.transportOptions(), ...extra };
 }
 
 /** The environment of every remote `docker system dial-stdio` process, from /proc (same machine, own netns). */

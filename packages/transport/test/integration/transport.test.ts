@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDockerSshFixture } from '@ssh-docker/testkit';
-import type { DockerSshFixture } from '@ssh-docker/testkit';
+import type { DockerSshFixture, FixtureTransportOptions } from '@ssh-docker/testkit';
 import { createDockerSshTransport } from '../../src/index.js';
 import { httpOver } from './helpers.js';
 
@@ -14,14 +14,8 @@ afterAll(async () => {
   await fixture.stop();
 });
 
-function baseOptions() {
-  return {
-    url: fixture.url,
-    configFile: false as const,
-    identityFiles: [fixture.identityFile],
-    knownHostsFiles: [fixture.knownHostsFile],
-    agent: false as const,
-  };
+function baseOptions(): FixtureTransportOptions {
+  return fixture.transportOptions();
 }
 
 describe('the transport against a real sshd and dockerd', () => {
