@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { startDockerSshFixture } from '@ssh-docker/testkit';
 import { ROWS } from './lib/catalog.mjs';
 import { oursRow } from './lib/rows.mjs';
+import { pathTargets, renderPaths, socketPathsPhase } from './lib/paths.mjs';
 import { renderMarkdown, evaluateTargets } from './lib/report.mjs';
 import { childrenCpuMicros, median, now, percentile, selfCpuMicros, shuffle, withTimeout } from './lib/stats.mjs';
 
@@ -33,6 +34,7 @@ const config = quick
       rssDownloads: 4,
       rssRows: ['ours'], // the target's row only: each RSS run is a process of its own
       opTimeoutMs: 60_000,
+      paths: { warmIterations: 100, bulkRounds: 1, channelSamples: 20, burstSize: 16, burstSamples: 3, slowBurstSamples: 2 },
     }
   : {
       mode: 'full',
@@ -47,6 +49,7 @@ const config = quick
       rssDownloads: 4,
       rssRows: ['floor', 'ours', 'cli-proxy', 'dockerode-ssh', 'bare-ssh2'], // cli-ssh: no Node process does its work
       opTimeoutMs: 300_000,
+      paths: { warmIterations: 1000, bulkRounds: 3, channelSamples: 100, burstSize: 16, burstSamples: 10, slowBurstSamples: 5 },
     };
 
 const IMAGE = 'bench/big';
@@ -270,6 +273,15 @@ try {
     record.bulkFirstError = b.firstError;
   }
 
+  // 4b. Socket path (issue 13): auto vs forced dial-stdio vs the floor, and the new-channel cost. See lib/paths.mjs.
+  try {
+    results.paths = await socketPathsPhase(fixture, config.paths, { image: IMAGE, tarFile, tarBytes, referenceSha, log, opTimeoutMs: config.opTimeoutMs });
+  } catch (err) {
+    crashed = true;
+    results.paths = { error: String(err?.message ?? err) };
+    log(`paths phase failed: ${results.paths.error}`);
+  }
+
   // 5. RSS growth while streaming rssDownloads × the image, each in-process row in a fresh process.
   for (const { row, record } of rows) {
     if (!config.rssRows.includes(row.id)) continue;
@@ -343,9 +355,9 @@ results.meta = {
   config,
   durationSeconds: (now() - t0) / 1000,
 };
-results.targets = evaluateTargets(results);
+results.targets = [...evaluateTargets(results), ...pathTargets(results)];
 
-const markdown = renderMarkdown(results);
+const markdown = `${renderMarkdown(results)}\n${renderPaths(results)}`;
 const base = join(here, quick ? 'results.quick' : 'results');
 writeFileSync(`${base}.json`, `${JSON.stringify(results, null, 2)}\n`);
 writeFileSync(`${base}.md`, markdown);

@@ -8,6 +8,7 @@ import { createDockerAgent, serveDockerSocket } from '@ssh-docker/http';
 import { createDockerSshTransport } from '@ssh-docker/transport';
 import Docker from 'dockerode';
 import { BarePool, bareChannel, bareConnect } from './bare.mjs';
+import { awaitRoute } from './paths.mjs';
 import { now } from './stats.mjs';
 
 export const PING = '/_ping';
@@ -120,6 +121,12 @@ export function oursRow(fixture, { maxSockets, id = 'ours', label = 'ssh-docker 
     kind: 'in-process',
     async setup() {
       transport = createDockerSshTransport(transportOptions(fixture));
+      agent = createDockerAgent(() => transport.openStream(), { maxSockets });
+      await req({ path: PING });
+      // socketVia auto: the first stream is dial-stdio and this agent would keep it alive; measure
+      // on the route auto settles on (lib/paths.mjs).
+      await awaitRoute(transport);
+      agent.destroy();
       agent = createDockerAgent(() => transport.openStream(), { maxSockets });
       await req({ path: PING });
     },

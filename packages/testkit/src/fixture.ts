@@ -50,6 +50,8 @@ export interface FixtureOptions {
   keyboardInteractive?: boolean;
   /** sshd `AllowStreamLocalForwarding` (direct-streamlocal to the docker socket). Default: true. */
   allowStreamLocalForwarding?: boolean;
+  /** sshd `DisableForwarding yes` (overrides every forwarding option, stream-local too). Default: false. */
+  disableForwarding?: boolean;
   /**
    * The `DOCKER_HOST` the fixture's SSH sessions get (sshd `SetEnv`), e.g. `'tcp://127.0.0.1:2375'` or
    * another daemon's `unix://` socket. Default: `unix://` and the fixture daemon's socket.
@@ -566,6 +568,7 @@ async function setUp(
       `PasswordAuthentication ${options.passwordAuthentication === false ? 'no' : 'yes'}`,
       `KbdInteractiveAuthentication ${options.keyboardInteractive === false ? 'no' : 'yes'}`,
       `AllowStreamLocalForwarding ${options.allowStreamLocalForwarding === false ? 'no' : 'yes'}`,
+      ...(options.disableForwarding === true ? ['DisableForwarding yes'] : []),
       ...(options.maxSessions !== undefined ? [`MaxSessions ${options.maxSessions}`] : []),
       ...(options.maxStartups !== undefined ? [`MaxStartups ${options.maxStartups}`] : []),
       ...(options.acceptEnv?.length ? [`AcceptEnv ${options.acceptEnv.join(' ')}`] : []),

@@ -155,6 +155,53 @@ describe('DockerStream', () => {
   });
 });
 
+describe('DockerStream writes', () => {
+  it('sends the pieces of a corked write (as Node http writes a request) as one channel write', async () => {
+    const { channel, stream } = setup();
+    stream.cork();
+    stream.write('POST /containers/create HTTP/1.1\r\nHost: docker\r\nTransfer-Encoding: chunked\r\n\r\n');
+    stream.write('1c\r\n');
+    stream.write('{"Image":"busybox:latest"}\r\n');
+    stream.write('\r\n0\r\n\r\n');
+    process.nextTick(() => stream.uncork());
+    await new Promise((r) => setImmediate(r));
+    expect(channel.written).toHaveLength(1);
+    expect(Buffer.concat(channel.written).toString()).toBe(
+      'POST /containers/create HTTP/1.1\r\nHost: docker\r\nTransfer-Encoding: chunked\r\n\r\n1c\r\n{"Image":"busybox:latest"}\r\n\r\n0\r\n\r\n',
+    );
+  });
+
+  it('groups a large batch in order, up to 256 KiB a write, without losing a byte', async () => {
+    const { channel, stream } = setup();
+    const pieces = Array.from({ length: 12 }, (_, i) => Buffer.alloc(i % 3 === 0 ? 100_000 : 10, i));
+    stream.cork();
+    for (const piece of pieces) stream.write(piece);
+    stream.uncork();
+    await new Promise((r) => setImmediate(r));
+    expect(Buffer.concat(channel.written).equals(Buffer.concat(pieces))).toBe(true);
+    expect(channel.written.length).toBeLessThan(pieces.length);
+    expect(Math.max(...channel.written.map((b) => b.length))).toBeLessThanOrEqual(256 * 1024);
+  });
+});
+
+describe('DockerStream reads', () => {
+  it('buffers a few SSH packets for a busy reader before it pauses the channel, not half of one', async () => {
+    const { channel, stream } = setup();
+    for (let i = 0; i < 4; i++) channel.push(Buffer.alloc(32 * 1024, i));
+    await new Promise((r) => setImmediate(r));
+    expect(channel.isPaused()).toBe(false);
+    // Past the mark the channel is paused (backpressure), and reading resumes it.
+    for (let i = 0; i < 8; i++) channel.push(Buffer.alloc(32 * 1024, i));
+    await new Promise((r) => setImmediate(r));
+    expect(channel.isPaused()).toBe(true);
+    let read = 0;
+    stream.on('data', (chunk: Buffer) => (read += chunk.length));
+    await new Promise((r) => setImmediate(r));
+    expect(read).toBe(12 * 32 * 1024);
+    expect(channel.isPaused()).toBe(false);
+  });
+});
+
 describe('DockerStream, when dial-stdio fails before answering', () => {
   it('holds back the end of an empty stream until the exit status says it is an error', async () => {
     const { channel, stream } = setup();

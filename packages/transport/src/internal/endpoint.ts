@@ -78,6 +78,8 @@ export class SocketRouter {
   #retryAt = 0;
   /** Whether a direct-streamlocal channel opened on this transport: a later refusal then means the socket, not sshd_config. */
   #streamLocalWorked = false;
+  /** Counts discoveries: a probe that opens after its discovery ended (timed out) is closed at once. */
+  #generation = 0;
   /** Streams discovery has open, ended when the transport closes. */
   readonly #probes = new Set<DockerStream>();
 
@@ -174,11 +176,13 @@ export class SocketRouter {
       // Like an idle socket's timer, it never keeps the process alive by itself.
       timer.unref();
     });
-    const learned = this.#learn().catch(
+    const generation = ++this.#generation;
+    const learned = this.#learn(generation).catch(
       (err: unknown): Decision => ({ route: { via: 'dial-stdio', reason: `auto: discovery failed (${codeOf(err)})`, settled: false }, retry: true }),
     );
     const decision = await Promise.race([learned, expired]);
     clearTimeout(timer);
+    this.#generation += 1;
     this.abort();
     this.#decide(decision);
   }
@@ -201,13 +205,13 @@ export class SocketRouter {
     });
   }
 
-  async #learn(): Promise<Decision> {
+  async #learn(generation: number): Promise<Decision> {
     const stay = (reason: string, retry = false): Decision => ({ route: { via: 'dial-stdio', reason: `auto: ${reason}`, settled: !retry }, ...(retry ? { retry } : {}) });
     let path = this.#socketPath;
     if (path === undefined) {
       let output: string;
       try {
-        output = (await this.#run(ENDPOINT_COMMAND)).trim();
+        output = (await this.#run(generation, ENDPOINT_COMMAND)).trim();
       } catch (err) {
         const code = codeOf(err);
         if (code === 'ERR_REMOTE_DOCKER_MISSING') return stay('no docker CLI on the remote PATH to ask which daemon dial-stdio reaches');
@@ -226,7 +230,7 @@ export class SocketRouter {
     }
     // Both at once: the daemon's ID over dial-stdio (the path every request has taken so far) and
     // over direct-streamlocal to the socket; only the same ID proves it is the same daemon.
-    const [overDialStdio, overStreamLocal] = await Promise.allSettled([this.#daemonId(undefined), this.#daemonId({ streamLocalPath: path })]);
+    const [overDialStdio, overStreamLocal] = await Promise.allSettled([this.#daemonId(generation, undefined), this.#daemonId(generation, { streamLocalPath: path })]);
     if (overDialStdio.status === 'rejected') {
       return stay(`dial-stdio did not reach the daemon to compare with (${codeOf(overDialStdio.reason)})`, true);
     }
@@ -241,16 +245,24 @@ export class SocketRouter {
     return { route: { via: 'streamlocal', path, reason: `auto: ${path} is the daemon dial-stdio reaches (same /info ID)`, settled: true } };
   }
 
-  async #probe(choice: ChannelChoice | undefined): Promise<DockerStream> {
+  /**
+   * A channel for discovery, on a connection the requests already use (the pool never opens one for
+   * a probe); closed at once if its discovery is over by the time it opens.
+   */
+  async #probe(generation: number, choice: ChannelChoice | undefined): Promise<DockerStream> {
     const stream = await this.#open(choice, true);
+    if (generation !== this.#generation) {
+      stream.destroy();
+      throw new Error('discovery ended before the channel opened');
+    }
     this.#probes.add(stream);
     stream.once('close', () => this.#probes.delete(stream));
     return stream;
   }
 
   /** The endpoint command's standard output (bounded); its failure is the stream's typed error. */
-  async #run(command: string): Promise<string> {
-    const stream = await this.#probe({ command });
+  async #run(generation: number, command: string): Promise<string> {
+    const stream = await this.#probe(generation, { command });
     stream.end();
     return new Promise((resolve, reject) => {
       let out = '';
@@ -270,8 +282,8 @@ export class SocketRouter {
   }
 
   /** `GET /info` over one fresh channel with Node's own HTTP client; the daemon's `ID`. */
-  async #daemonId(choice: ChannelChoice | undefined): Promise<string> {
-    const stream = await this.#probe(choice);
+  async #daemonId(generation: number, choice: ChannelChoice | undefined): Promise<string> {
+    const stream = await this.#probe(generation, choice);
     try {
       return await new Promise<string>((resolve, reject) => {
         const req = request(

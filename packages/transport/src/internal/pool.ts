@@ -64,6 +64,8 @@ export class ConnectionPool {
   #resolved: ConnectionSettings | undefined;
   readonly #entries = new Map<SshConnection, Entry>();
   readonly #waiters: Waiter[] = [];
+  /** Probes waiting for a free slot on a connection that exists: they never make the pool open one. */
+  readonly #probeWaiters: Waiter[] = [];
   #closed: TransportError | undefined;
   /** Event counters; the gauges (connections, open streams, queue) are read from the pool itself. */
   readonly #counts = {
@@ -93,7 +95,12 @@ export class ConnectionPool {
     return this.#closed !== undefined;
   }
 
-  /** A channel on a pooled connection; a `probe` (the socket router's discovery) is not counted in `streamsOpened`. */
+  /**
+   * A channel on a pooled connection. A `probe` (the socket router's discovery) is not counted in
+   * `streamsOpened`, and never opens a connection of its own: it waits for a free slot on one the
+   * requests opened (or `check()` handed over), so discovery never authenticates again — a password
+   * or passphrase given directly as a Secret, cleared after its one handshake, is never asked for.
+   */
   async openStream(choice?: ChannelChoice, probe = false): Promise<DockerStream> {
     let refusals = 0;
     let idleRefusals = 0;
@@ -101,7 +108,7 @@ export class ConnectionPool {
     this.#resolved ??= await this.#settings();
     for (;;) {
       if (this.#closed !== undefined) throw this.#closed;
-      const { entry, release } = await this.#acquire(this.#resolved);
+      const { entry, release } = await (probe ? this.#acquireProbe() : this.#acquire(this.#resolved));
       const connection = entry.connection;
       try {
         const stream = await connection.openChannel(choice);
@@ -183,6 +190,15 @@ export class ConnectionPool {
     }).then((reservation) => this.#whenReady(reservation));
   }
 
+  /** A slot for a probe: a free one on a connection the pool has (ready or being made), or the next one freed. */
+  #acquireProbe(): Promise<Reservation> {
+    const entry = this.#findFree();
+    if (entry !== undefined) return this.#whenReady(this.#reserve(entry));
+    return new Promise<Reservation>((resolve, reject) => {
+      this.#probeWaiters.push({ resolve, reject });
+    }).then((reservation) => this.#whenReady(reservation));
+  }
+
   #findFree(): Entry | undefined {
     for (const entry of this.#entries.values()) {
       if (!entry.connection.ended && this.#inUse(entry) < entry.limit) return entry;
@@ -225,7 +241,7 @@ export class ConnectionPool {
         }
         // Otherwise everyone waiting shares the failure: a refused host key or login is not going
         // to work on the next connection either.
-        for (const waiter of this.#waiters.splice(0)) waiter.reject(err as Error);
+        for (const waiter of [...this.#waiters.splice(0), ...this.#probeWaiters.splice(0)]) waiter.reject(err as Error);
       },
     );
     return entry;
@@ -267,16 +283,22 @@ export class ConnectionPool {
     return true;
   }
 
-  /** Hands free slots to waiters, and opens connections for those left waiting. */
+  /** Hands free slots to waiters, and opens connections for those left waiting; probes get what slots remain. */
   #pump(): void {
     while (this.#waiters.length > 0) {
       let entry = this.#findFree();
       if (entry === undefined) {
-        if (this.#entries.size >= this.#limits.maxConnections || this.#resolved === undefined) return;
+        if (this.#entries.size >= this.#limits.maxConnections || this.#resolved === undefined) break;
         entry = this.#open(this.#resolved);
       }
       const waiter = this.#waiters.shift();
-      if (waiter === undefined) return;
+      if (waiter === undefined) break;
+      waiter.resolve(this.#reserve(entry));
+    }
+    while (this.#waiters.length === 0 && this.#probeWaiters.length > 0) {
+      const entry = this.#findFree();
+      const waiter = entry === undefined ? undefined : this.#probeWaiters.shift();
+      if (entry === undefined || waiter === undefined) return;
       waiter.resolve(this.#reserve(entry));
     }
   }
@@ -303,7 +325,7 @@ export class ConnectionPool {
     if (this.#closed === undefined) {
       this.#closed = transportError('ERR_TRANSPORT_CLOSED', `the transport to ${where(target)} was closed; create a new one to connect again`, target);
     }
-    for (const waiter of this.#waiters.splice(0)) waiter.reject(this.#closed);
+    for (const waiter of [...this.#waiters.splice(0), ...this.#probeWaiters.splice(0)]) waiter.reject(this.#closed);
     const deadline = Date.now() + timeoutMs;
     while (this.stats().openStreams > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 20));

@@ -3,6 +3,21 @@ import type { ClientChannel } from 'ssh2';
 import type { TransportError, TransportErrorTarget } from '../errors.js';
 import { dialStdioFailure, transportError } from './failures.js';
 
+/**
+ * What a stream buffers for a slow reader before it pauses its channel. Node's default (16 KiB) is
+ * half of one SSH packet (ssh2's is 32 KiB), so a download paused and resumed its channel on every
+ * packet; ssh2 still bounds what is in flight by the channel window (2 MiB).
+ */
+const READ_HIGH_WATER_MARK = 256 * 1024;
+
+/**
+ * Writes queued together go out as one channel write of up to this many bytes: for a small request
+ * one SSH packet, one encryption, one TCP segment. Node's http client writes a request as several
+ * pieces on a corked socket (headers and body; a chunk's size line, data and CRLF), which were one
+ * packet each. Copying is cheap next to encrypting.
+ */
+const COALESCE_MAX_BYTES = 256 * 1024;
+
 /** How much of dial-stdio's stderr is kept to explain an early exit. */
 const MAX_STDERR_BYTES = 8 * 1024;
 
@@ -59,7 +74,7 @@ export class DockerStream extends Duplex {
   readonly remotePort: number | undefined;
 
   constructor(options: DockerStreamOptions) {
-    super({ allowHalfOpen: true, emitClose: true });
+    super({ allowHalfOpen: true, emitClose: true, readableHighWaterMark: READ_HIGH_WATER_MARK });
     this.#channel = options.channel;
     this.#kind = options.kind;
     this.#target = options.target;
@@ -185,6 +200,34 @@ export class DockerStream extends Duplex {
         callback(err ?? null);
       });
     });
+  }
+
+  override _writev(chunks: { chunk: Buffer; encoding: BufferEncoding }[], callback: (error?: Error | null) => void): void {
+    // Consecutive pieces grouped up to COALESCE_MAX_BYTES, each group one channel write; the batch
+    // is done when the last group is (ssh2 sends writes in order, and after a failed one every later
+    // write fails too).
+    const groups: Buffer[][] = [];
+    let group: Buffer[] = [];
+    let bytes = 0;
+    for (const { chunk } of chunks) {
+      if (group.length > 0 && bytes + chunk.length > COALESCE_MAX_BYTES) {
+        groups.push(group);
+        group = [];
+        bytes = 0;
+      }
+      group.push(chunk);
+      bytes += chunk.length;
+    }
+    groups.push(group);
+    let left = groups.length;
+    let failed: Error | null = null;
+    for (const pieces of groups) {
+      this._write(pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces), 'latin1', (err) => {
+        failed ??= err ?? null;
+        left -= 1;
+        if (left === 0) callback(failed);
+      });
+    }
   }
 
   override _final(callback: (error?: Error | null) => void): void {

@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startDockerSshFixture } from '@ssh-docker/testkit';
 import type { DockerSshFixture } from '@ssh-docker/testkit';
+import { Secret } from '@ssh-docker/url';
 import { createDockerSshTransport } from '../../src/index.js';
 import type { DockerSshTransport, DockerSshTransportOptions } from '../../src/index.js';
 import { failure, httpOver, waitFor } from './helpers.js';
@@ -196,6 +197,21 @@ describe('auto stays on dial-stdio, and says why', () => {
     expect(transport.stats().socketVia).toBe('dial-stdio');
   });
 
+  it('when sshd_config says DisableForwarding yes', async () => {
+    const fixture = await fixtureWith({ disableForwarding: true });
+    const transport = transportFor(fixture);
+    expect(await idOver(transport)).toBe(await idAt(fixture.dockerSocket));
+    expect(await settled()).toMatchObject({
+      via: 'dial-stdio',
+      settled: true,
+      reason: `auto: the SSH server refused direct-streamlocal to ${fixture.dockerSocket}: AllowStreamLocalForwarding no or DisableForwarding yes in its sshd_config, or the user may not open the socket`,
+    });
+    const report = await transport.check();
+    expect(report.steps.find((s) => s.name === 'daemon ping')?.detail).toMatch(/; requests go by docker system dial-stdio \(auto: the SSH server refused direct-streamlocal to .*\)$/);
+    expect(await idOver(transport)).toBe(await idAt(fixture.dockerSocket));
+    expect(transport.stats().socketVia).toBe('dial-stdio');
+  });
+
   it('when the remote DOCKER_HOST is tcp://', async () => {
     const fixture = await fixtureWith({ dockerHost: 'tcp://127.0.0.1:9' });
     const transport = transportFor(fixture);
@@ -243,5 +259,66 @@ describe('auto stays on dial-stdio, and says why', () => {
     expect(await settled()).toMatchObject({ via: 'streamlocal', path });
     expect(await idOver(auto)).toBe('the-other-daemon');
     expect(await idOver(auto)).not.toBe(await idAt(fixture.dockerSocket));
+  });
+});
+
+describe('discovery rides the connection the requests opened: no connection, no authentication of its own', () => {
+  let fixture: DockerSshFixture;
+  let kbd: DockerSshFixture;
+  beforeAll(async () => {
+    [fixture, kbd] = await Promise.all([startDockerSshFixture(), startDockerSshFixture({ passwordAuthentication: false, keyboardInteractive: true })]);
+  });
+  afterAll(async () => {
+    await Promise.all([fixture.stop(), kbd.stop()]);
+  });
+
+  /** Fills the first connection's nine channels at once, holds them, then lets them go: discovery must have waited for a slot. */
+  async function fillThenRelease(transport: DockerSshTransport): Promise<void> {
+    const held = await Promise.all(Array.from({ length: 9 }, () => transport.openStream()));
+    expect(transport.stats()).toMatchObject({ connectsStarted: 1, connections: 1 });
+    expect(routes.filter((r) => r.settled)).toEqual([]);
+    for (const stream of held) stream.destroy();
+  }
+
+  it('waits for a free channel on the requests\' connection instead of opening another (key user, maxConnections 4)', async () => {
+    const transport = transportFor(fixture);
+    await fillThenRelease(transport);
+    expect(await settled()).toMatchObject({ via: 'streamlocal', path: fixture.dockerSocket });
+    expect(await idOver(transport)).toBe(await idAt(fixture.dockerSocket));
+    expect(transport.stats()).toMatchObject({ connectsStarted: 1, connectsFailed: 0, socketVia: 'streamlocal' });
+  });
+
+  it('switches with a password given directly as a Secret, which the one handshake spent', async () => {
+    const password = Secret.from(fixture.password);
+    const transport = transportFor(fixture, { user: fixture.passwordUser, password, identityFiles: [] });
+    await fillThenRelease(transport);
+    expect(await settled()).toMatchObject({ via: 'streamlocal', path: fixture.dockerSocket });
+    expect(password.cleared).toBe(true);
+    expect(await idOver(transport)).toBe(await idAt(fixture.dockerSocket));
+    expect(transport.stats()).toMatchObject({ connectsStarted: 1, connectsFailed: 0, socketVia: 'streamlocal' });
+  });
+
+  it('switches with keyboard-interactive and a direct Secret, after check() handed its connection over', async () => {
+    const password = Secret.from(kbd.password);
+    const transport = transportFor(kbd, { user: kbd.passwordUser, password, identityFiles: [] });
+    const report = await transport.check();
+    expect(report.ok).toBe(true);
+    expect(report.steps.find((s) => s.name === 'auth')?.detail).toBe(`${kbd.passwordUser} by keyboard-interactive`);
+    expect(report.steps.find((s) => s.name === 'daemon ping')?.detail).toMatch(
+      new RegExp(`; requests go by direct-streamlocal to ${kbd.dockerSocket} \\(auto: ${kbd.dockerSocket} is the daemon dial-stdio reaches \\(same /info ID\\)\\)$`),
+    );
+    expect(password.cleared).toBe(true);
+    expect(await idOver(transport)).toBe(await idAt(kbd.dockerSocket));
+    expect(transport.stats()).toMatchObject({ connectsStarted: 1, connectsFailed: 0, socketVia: 'streamlocal' });
+  });
+
+  it('switches with keyboard-interactive and a direct Secret when the first requests fill the connection', async () => {
+    const password = Secret.from(kbd.password);
+    const transport = transportFor(kbd, { user: kbd.passwordUser, password, identityFiles: [] });
+    await fillThenRelease(transport);
+    expect(await settled()).toMatchObject({ via: 'streamlocal', path: kbd.dockerSocket });
+    expect(password.cleared).toBe(true);
+    expect(await idOver(transport)).toBe(await idAt(kbd.dockerSocket));
+    expect(transport.stats()).toMatchObject({ connectsStarted: 1, connectsFailed: 0, socketVia: 'streamlocal' });
   });
 });
