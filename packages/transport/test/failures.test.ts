@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { connectFailure, dialStdioFailure, safeCause, where } from '../src/internal/failures.js';
-import { Secret } from '@ssh-docker/url';
+import { connectFailure, dialStdioFailure, quoteRemote, RemoteBytes, safeCause, where } from '../src/internal/failures.js';
+import { containsSecret, Secret, WITHHELD } from '@ssh-docker/url';
 
 const target = { host: 'docker-1.example', port: 2222, user: 'deploy' };
 
@@ -65,14 +65,59 @@ describe('connectFailure maps socket errors to our codes', () => {
 });
 
 describe('safeCause', () => {
-  it('keeps only a redacted message, the name and the code', () => {
-    const original = Object.assign(new Error('auth to ssh://u:hunter2@h failed with s3cr3t-pass'), { code: 'EX', config: { password: 's3cr3t-pass' } });
+  it('keeps only a scrubbed message, the name and the code', () => {
+    const original = Object.assign(new Error('auth to ssh://u:hunter2@h failed\nwith s3cr3t-pass'), { code: 'EX', config: { password: 's3cr3t-pass' } });
     const copy = safeCause(original, [Secret.from('s3cr3t-pass')]);
-    expect(copy?.message).toBe('auth to ssh://u:[redacted]@h failed with [redacted]');
+    // The message may be the server's own text: a line holding a secret is withheld whole, URL passwords masked.
+    expect(copy?.message).toBe(`auth to ssh://u:[redacted]@h failed\n${WITHHELD}`);
     expect((copy as Error & { code?: string }).code).toBe('EX');
     expect(Object.keys(copy ?? {})).toEqual(['code']);
   });
 
+  it('scrubs a password the handshake already cleared, in its base64 and percent forms too (audit 11.5)', () => {
+    const secret = Secret.from('cleared-pw ü');
+    secret.clear();
+    for (const form of ['cleared-pw ü', Buffer.from('u:cleared-pw ü').toString('base64'), encodeURIComponent('cleared-pw ü')]) {
+      const copy = safeCause(new Error(`Disconnected: bad ${form}`), [secret]);
+      expect(copy?.message).toBe(WITHHELD);
+    }
+  });
+});
+
+describe('RemoteBytes', () => {
+  it('keeps what fits, and drops the line the limit cut, so no half of a secret shows', () => {
+    const bytes = new RemoteBytes(32);
+    bytes.push(Buffer.from('first line\nsecond: hunter2-'));
+    bytes.push(Buffer.from('is-the-password\nthird\n'));
+    expect(bytes.text()).toBe('first line\n');
+  });
+
+  it('decodes once, so a character split between chunks stays whole', () => {
+    const bytes = new RemoteBytes(64);
+    const text = Buffer.from('pw: ü€\n');
+    bytes.push(text.subarray(0, 6));
+    bytes.push(text.subarray(6));
+    expect(bytes.text()).toBe('pw: ü€\n');
+    expect(containsSecret(bytes.text(), ['ü€'])).toBe(true);
+  });
+
+  it('keeps nothing of a single line longer than the limit', () => {
+    const bytes = new RemoteBytes(8);
+    bytes.push(Buffer.from('0123456789'));
+    expect(bytes.text()).toBe('');
+  });
+});
+
+describe('quoteRemote', () => {
+  it('quotes the first line, withheld whole when it holds a secret, and printable', () => {
+    expect(quoteRemote('\n  Docker version 27\x1b]0;t\x07\nmore', [])).toBe('Docker version 27\\x1b]0;t\\x07');
+    const secret = Secret.from('k3y');
+    secret.clear();
+    expect(quoteRemote(`banner ${Buffer.from('u:k3y').toString('base64')} and ${'x'.repeat(300)}\nnext`, [secret])).toBe(WITHHELD);
+  });
+});
+
+describe('safeCause, for what is not an Error', () => {
   it('drops anything that is not an Error', () => {
     expect(safeCause('hunter2')).toBeUndefined();
   });

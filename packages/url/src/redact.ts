@@ -1,6 +1,8 @@
 import { copySecretBytes, encodeSecret, secretBytes } from './internal/bytes.js';
-import { holdsSecret } from './internal/detect.js';
+import { bytesNeedle, holdsSecret } from './internal/detect.js';
+import type { Needle } from './internal/detect.js';
 import { percentEncode } from './internal/percent.js';
+import { keptTrace, traceWithin } from './internal/trace.js';
 import { Secret } from './secret.js';
 
 const MASKS = ['[redacted]', '***'] as const;
@@ -154,7 +156,9 @@ const WITHHELD_FALLBACKS = [WITHHELD, '[withheld]', '***', '###'] as const;
  * True when `text` holds any of `secrets`, of any length, in any form it is likely to take in
  * text: raw, JSON-escaped (`\"`, `\uXXXX`), percent-encoded (either hex case, `+` for space),
  * base64 or base64url at any alignment (alone, as `user:pass`, inside a base64 JSON auth config),
- * and those forms nested. Found by decoding the text, so no length floor applies.
+ * and those forms nested. Found by decoding the text, so no length floor applies. A Secret that was
+ * cleared is still found: it kept a keyed digest of its bytes (see {@link Secret.clear}), and every
+ * window of the decoded text is compared with it.
  *
  * @example
  * ```ts
@@ -163,14 +167,31 @@ const WITHHELD_FALLBACKS = [WITHHELD, '[withheld]', '***', '###'] as const;
  */
 export function containsSecret(text: string, secrets: readonly (Secret | string | Uint8Array)[]): boolean {
   if (typeof text !== 'string') throw new TypeError('containsSecret() takes text as a string');
-  for (const secret of secrets) {
-    const bytes = bytesOf(secret);
-    if (bytes === null || bytes.length === 0) continue;
-    const hit = holdsSecret(text, bytes);
-    bytes.fill(0);
-    if (hit) return true;
+  return withNeedles(secrets, (needles) => needles.some((needle) => holdsSecret(text, needle)));
+}
+
+/**
+ * Lends `fn` a needle for each secret: its bytes (a copy, wiped afterwards), or, for a Secret that
+ * was cleared, the keyed digest it kept (see `internal/trace.ts`).
+ */
+function withNeedles<T>(secrets: readonly (Secret | string | Uint8Array)[], fn: (needles: Needle[]) => T): T {
+  const wipe: Uint8Array[] = [];
+  const needles: Needle[] = [];
+  try {
+    for (const secret of secrets) {
+      const bytes = bytesOf(secret);
+      if (bytes !== null) {
+        wipe.push(bytes);
+        if (bytes.length > 0) needles.push(bytesNeedle(bytes));
+        continue;
+      }
+      const trace = keptTrace(secret as Secret);
+      if (trace !== undefined) needles.push({ length: trace.length, within: (hay) => traceWithin(trace, hay) });
+    }
+    return fn(needles);
+  } finally {
+    for (const bytes of wipe) bytes.fill(0);
   }
-  return false;
 }
 
 /**
@@ -178,7 +199,12 @@ export function containsSecret(text: string, secrets: readonly (Secret | string 
  * from a peer) safe to show, without telling anything about the secrets by the shape of what it
  * changed. URL passwords are masked as {@link redact} does; then every line that holds a listed
  * secret in any form {@link containsSecret} finds, of any length, is replaced as a whole by the
- * constant {@link WITHHELD}. Lines without a secret are kept as they are.
+ * constant {@link WITHHELD}. Lines without a secret are kept as they are. Secrets cleared after the
+ * handshake are still found (see {@link containsSecret}).
+ *
+ * The work grows with the text (a few hundred ms for 8 KiB of base64 against a cleared Secret):
+ * bound what you read from the other side, and when you cut it, cut it before a line break, or a
+ * secret cut in two shows its first half.
  *
  * Use it where remote text enters a message. Text this project writes itself is built never to
  * contain a secret, so it needs no in-word substitution: running {@link redact} with a short secret
@@ -195,18 +221,15 @@ export function containsSecret(text: string, secrets: readonly (Secret | string 
  */
 export function scrubRemoteText(text: string, secrets: readonly (Secret | string | Uint8Array)[]): string {
   if (typeof text !== 'string') throw new TypeError('scrubRemoteText() takes text as a string');
-  const live = secrets.map(bytesOf).filter((b): b is Uint8Array => b !== null && b.length > 0);
-  try {
-    const holds = (value: string): boolean => live.some((bytes) => holdsSecret(value, bytes));
+  return withNeedles(secrets, (needles) => {
+    const holds = (value: string): boolean => needles.some((needle) => holdsSecret(value, needle));
     const marker = WITHHELD_FALLBACKS.find((candidate) => !holds(candidate)) ?? '';
     const masked = maskUrlPasswords(text, MASKS.find((candidate) => !holds(candidate)) ?? '');
-    if (live.length === 0) return masked;
+    if (needles.length === 0) return masked;
     const parts = masked.split(/(\r\n|\n|\r)/);
     for (let i = 0; i < parts.length; i += 2) if (holds(parts[i] ?? '')) parts[i] = marker;
     const out = parts.join('');
     // A secret that spans lines (a raw one with a newline in it) is caught here: all is withheld.
     return holds(out) ? marker : out;
-  } finally {
-    for (const bytes of live) bytes.fill(0);
-  }
+  });
 }

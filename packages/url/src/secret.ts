@@ -1,4 +1,5 @@
 import { copySecretBytes, encodeSecret } from './internal/bytes.js';
+import { keepTrace } from './internal/trace.js';
 
 const REDACTED = '[redacted]';
 const inspectCustom = Symbol.for('nodejs.util.inspect.custom');
@@ -59,8 +60,13 @@ export class Secret {
     return fn(this.#bytes);
   }
 
-  /** Zero-fills the bytes and drops them. Idempotent. */
+  /**
+   * Zero-fills the bytes and drops them. Idempotent. What stays is a keyed digest of them (HMAC-SHA-256
+   * with a key drawn once per process, never shown), so that `scrubRemoteText()` and `containsSecret()`
+   * still find them in text a server sends back after the handshake.
+   */
   clear(): void {
+    if (!this.#cleared) keepTrace(this, this.#bytes);
     this.#bytes.fill(0);
     this.#bytes = new Uint8Array(0);
     this.#cleared = true;

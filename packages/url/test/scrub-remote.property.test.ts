@@ -72,3 +72,35 @@ describe('scrubRemoteText, for generated secrets of any length and every encodin
     },
   );
 });
+
+describe('scrubRemoteText after the Secret was cleared (it keeps a keyed digest, not the bytes)', () => {
+  const cleared = (text: string): Secret => {
+    const secret = Secret.from(text);
+    secret.clear();
+    return secret;
+  };
+
+  test.prop([secretText, user, fc.uint8Array({ minLength: 0, maxLength: 2 }), fc.nat(13), line, line, line], { numRuns })(
+    'withholds the line in every encoding, as with the live bytes',
+    (secret, name, pad, which, before, after, other) => {
+      const forms = encodings(secret, name, Buffer.from(pad));
+      fc.pre(![before, after, other, WITHHELD].some((l) => containsSecret(l, [secret])));
+      const form = forms[which % forms.length]!;
+      const text = `${other}\n${before}${form}${after}\n${other}`;
+      const gone = cleared(secret);
+      expect(gone.cleared).toBe(true);
+      expect(containsSecret(text, [gone])).toBe(true);
+      const out = scrubRemoteText(text, [gone]);
+      // The same answer as with the bytes at hand: the digest misses nothing the bytes find.
+      expect(out).toBe(scrubRemoteText(text, [secret]));
+      expect(containsSecret(out, [secret])).toBe(false);
+      expect(leaks(out, secret)).toBe(false);
+    },
+  );
+
+  test.prop([secretText, fc.array(line, { maxLength: 5 })], { numRuns })('text without the secret comes back unchanged', (secret, lines) => {
+    const text = lines.join('\n');
+    fc.pre(!containsSecret(text, [secret]) && !/:\/\//.test(text));
+    expect(scrubRemoteText(text, [cleared(secret)])).toBe(text);
+  });
+});

@@ -4,10 +4,11 @@ import type { Duplex } from 'node:stream';
 import type { ResolvedSshTarget } from '../config/index.js';
 import type { TransportError, TransportErrorCode, TransportErrorTarget } from '../errors.js';
 import { fixFor } from '../fixes.js';
-import { firstLine, printable } from '../printable.js';
+import { printable } from '../printable.js';
 import { SshConnection } from './connection.js';
 import type { ConnectionSettings } from './connection.js';
-import { dialStdioFailure, safeCause, transportError, where } from './failures.js';
+import type { Secret } from '@ssh-docker/url';
+import { cutToLines, dialStdioFailure, quoteRemote, safeCause, transportError, where } from './failures.js';
 
 /** The steps of `check()`, in order. */
 export type CheckStepName = 'resolve' | 'tcp' | 'host key' | 'auth' | 'docker CLI' | 'daemon ping' | 'API version' | 'round trip';
@@ -100,14 +101,21 @@ function sshCommand(target: TransportErrorTarget, command: string): string {
 }
 
 /** Non-HTTP bytes where the daemon's answer should be: the remote account printed something. */
-function notHttp(target: TransportErrorTarget & { user: string }, what: string, text: string, cause?: unknown): TransportError {
-  const quoted = firstLine(text);
+function notHttp(target: TransportErrorTarget & { user: string }, what: string, text: string, secrets: readonly Secret[], cause?: unknown): TransportError {
+  const quoted = quoteRemote(text, secrets);
   return transportError(
     'ERR_REMOTE_NOT_HTTP',
     `${what} on ${where(target)} ${quoted === '' ? 'was not an HTTP answer' : `began with "${quoted}", not an HTTP answer`}: the account ${target.user} prints text of its own — likely its login shell (nologin, a menu), a banner, or an rc file (~/.bashrc, ~/.profile) that prints in non-interactive sessions. \`${sshCommand(target, 'true')}\` must print nothing.`,
     target,
     cause,
+    secrets,
   );
+}
+
+/** The first bytes of the check's channel: whether any came, and their text (whole lines only, once cut). */
+interface Peek {
+  any(): boolean;
+  text(): string;
 }
 
 interface Answer {
@@ -121,7 +129,7 @@ interface Answer {
  * the deadline (`ERR_DAEMON_TIMEOUT`), bytes that are not HTTP (`ERR_REMOTE_NOT_HTTP`, quoting the
  * first line), an unasked-for 101, a channel that ends without an answer.
  */
-function get(agent: Agent, path: string, ms: number, settings: ConnectionSettings, peek: () => string): Promise<Answer> {
+function get(agent: Agent, path: string, ms: number, settings: ConnectionSettings, peek: Peek, secrets: readonly Secret[]): Promise<Answer> {
   const { target } = settings;
   let req: ReturnType<typeof request> | undefined;
   const work = new Promise<Answer>((resolve, reject) => {
@@ -148,22 +156,22 @@ function get(agent: Agent, path: string, ms: number, settings: ConnectionSetting
     req?.destroy();
     return transportError(
       'ERR_DAEMON_TIMEOUT',
-      `the Docker daemon on ${where(target)} did not answer GET ${path} within ${ms} ms${peek() === '' ? '' : ' (its answer stopped half-way)'}: check dockerd there (systemctl status docker)`,
+      `the Docker daemon on ${where(target)} did not answer GET ${path} within ${ms} ms${peek.any() ? ' (its answer stopped half-way)' : ''}: check dockerd there (systemctl status docker)`,
       target,
     );
   }).catch((err: unknown) => {
-    throw channelFailure(err, path, settings, peek());
+    throw channelFailure(err, path, settings, peek.text(), secrets);
   });
 }
 
 /** Maps what Node's http client throws on the check's channel to our codes. */
-function channelFailure(err: unknown, path: string, settings: ConnectionSettings, peeked: string): unknown {
+function channelFailure(err: unknown, path: string, settings: ConnectionSettings, peeked: string, secrets: readonly Secret[]): unknown {
   const code = codeOf(err);
   const target = settings.target;
   if (code?.startsWith('ERR_') === true && !code.startsWith('ERR_HTTP') && !code.startsWith('ERR_STREAM')) return err;
   // llhttp's errors (HPE_INVALID_CONSTANT, HPE_STRICT, HPE_INVALID_HEADER_TOKEN, …): the bytes were not HTTP.
   if (code?.startsWith('HPE_') === true) {
-    return notHttp(target, `the answer to GET ${path}`, peeked, err);
+    return notHttp(target, `the answer to GET ${path}`, peeked, secrets, err);
   }
   // ECONNRESET ("socket hang up"), EPIPE, a premature close: the channel ended without an answer.
   return transportError(
@@ -171,6 +179,7 @@ function channelFailure(err: unknown, path: string, settings: ConnectionSettings
     `the channel to the Docker daemon on ${where(target)} ended without an answer to GET ${path}: run \`${sshCommand(target, settings.streamLocalPath === undefined ? 'docker system dial-stdio' : 'true')}\` to see why`,
     target,
     err,
+    secrets,
   );
 }
 
@@ -267,6 +276,8 @@ export async function runCheck(context: CheckContext, options: CheckOptions = {}
   ok('tcp', report.tcpMs, `connected to ${where(target)}`);
   ok('host key', report.hostKeyMs, report.hostKey === undefined ? 'verified' : `${report.hostKey.keyType} ${report.hostKey.fingerprint} (${report.hostKey.outcome})`);
   ok('auth', report.authMs, `${target.user} by ${report.authMethod ?? 'none'}`);
+  // What the server sends from here on is scrubbed of the credentials it was given (cleared by now).
+  const secrets = connection.secrets;
 
   let agent: Agent | undefined;
   let step: CheckStepName = 'docker CLI';
@@ -287,10 +298,10 @@ export async function runCheck(context: CheckContext, options: CheckOptions = {}
       // docker (and podman's docker) prints one line; anything before it, or output with a failure
       // that is not "not found", is the account's own text: it would corrupt dial-stdio's stream too.
       if (lines.length > 1 || (result.code !== 0 && result.code !== 127 && lines.length > 0)) {
-        throw notHttp(target, 'the output of `docker --version`', result.stdout);
+        throw notHttp(target, 'the output of `docker --version`', result.stdout, secrets);
       }
-      if (result.code !== 0) throw dialStdioFailure(result.code, null, result.stderr, target);
-      ok(step, Date.now() - started, firstLine(result.stdout));
+      if (result.code !== 0) throw dialStdioFailure(result.code, null, result.stderr, target, secrets);
+      ok(step, Date.now() - started, quoteRemote(result.stdout, secrets));
     }
 
     step = 'daemon ping';
@@ -306,34 +317,35 @@ export async function runCheck(context: CheckContext, options: CheckOptions = {}
     stream.on('data', (chunk: Buffer) => {
       if (peeked.length < PEEK_BYTES) peeked = Buffer.concat([peeked, chunk.subarray(0, PEEK_BYTES - peeked.length)]);
     });
-    const peek = (): string => peeked.toString('utf8');
+    // Cut at PEEK_BYTES: the line the cut went through is dropped (see RemoteBytes).
+    const peek: Peek = { any: () => peeked.length > 0, text: () => cutToLines(peeked.toString('utf8'), peeked.length >= PEEK_BYTES) };
     agent = agentFor(stream);
-    const ping = await get(agent, '/_ping', stepMs, settings, peek);
+    const ping = await get(agent, '/_ping', stepMs, settings, peek, secrets);
     if (ping.status !== 200) {
-      throw transportError('ERR_DAEMON_UNREACHABLE', `the daemon on ${where(target)} answered /_ping with HTTP ${ping.status}: ${firstLine(ping.body, 200)}`, target);
+      throw transportError('ERR_DAEMON_UNREACHABLE', `the daemon on ${where(target)} answered /_ping with HTTP ${ping.status}: ${quoteRemote(ping.body, secrets, 200)}`, target);
     }
-    ok(step, Date.now() - started, `HTTP 200 ${firstLine(ping.body, 40)}`);
+    ok(step, Date.now() - started, `HTTP 200 ${quoteRemote(ping.body, secrets, 40)}`);
 
     step = 'API version';
     started = Date.now();
     begin(step);
     const apiVersion = ping.headers['api-version'];
-    const version = await get(agent, '/version', stepMs, settings, peek);
+    const version = await get(agent, '/version', stepMs, settings, peek, secrets);
     let server: string;
     try {
       const parsed = JSON.parse(version.body) as { Version?: unknown; Os?: unknown; Arch?: unknown };
-      server = `Docker ${firstLine(String(parsed.Version), 40)} (${firstLine(String(parsed.Os), 20)}/${firstLine(String(parsed.Arch), 20)})`;
+      server = `Docker ${quoteRemote(String(parsed.Version), secrets, 40)} (${quoteRemote(String(parsed.Os), secrets, 20)}/${quoteRemote(String(parsed.Arch), secrets, 20)})`;
     } catch {
       server = `HTTP ${version.status}`;
     }
-    ok(step, Date.now() - started, `API ${typeof apiVersion === 'string' ? firstLine(apiVersion, 20) : 'unknown'}, ${server}`);
+    ok(step, Date.now() - started, `API ${typeof apiVersion === 'string' ? quoteRemote(apiVersion, secrets, 20) : 'unknown'}, ${server}`);
 
     step = 'round trip';
     begin(step);
     const times: number[] = [];
     for (let i = 0; i < 5; i++) {
       const t0 = process.hrtime.bigint();
-      await get(agent, '/_ping', stepMs, settings, peek);
+      await get(agent, '/_ping', stepMs, settings, peek, secrets);
       times.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
     times.sort((a, b) => a - b);

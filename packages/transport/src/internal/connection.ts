@@ -5,12 +5,13 @@ import ssh2 from 'ssh2';
 import type { Algorithms, ClientChannel, ConnectConfig } from 'ssh2';
 import { createHostKeyVerifier } from '@ssh-docker/hostkeys';
 import type { HostKeyPolicy, HostKeyVerifier, KnownHosts } from '@ssh-docker/hostkeys';
+import { scrubRemoteText } from '@ssh-docker/url';
 import type { Secret } from '@ssh-docker/url';
 import type { TransportError, TransportErrorTarget } from '../errors.js';
 import { authHandler } from './credentials.js';
 import type { AuthAttempt, Credentials } from './credentials.js';
 import { publish } from './diagnostics.js';
-import { connectFailure, handshakeClosed, handshakeFailure, isChannelRefusal, transportError, where } from './failures.js';
+import { connectFailure, handshakeClosed, handshakeFailure, isChannelRefusal, RemoteBytes, transportError, where } from './failures.js';
 import { DockerStream } from './stream.js';
 
 /** Everything one SSH connection needs; shared by all connections of a transport. */
@@ -86,6 +87,8 @@ export class SshConnection {
   #unanswered = 0;
   #onEnd: ConnectionHooks['onEnd'];
   #onRelease: ConnectionHooks['onRelease'];
+  /** The credentials this connection's handshake used (cleared once it is over; they keep a keyed digest). */
+  #secrets: readonly Secret[] = [];
 
   /** A connection is used once: a failed connect is not retried on the same object (the pool makes a fresh one). */
   constructor(settings: ConnectionSettings, hooks: ConnectionHooks) {
@@ -107,6 +110,15 @@ export class SshConnection {
   /** Channels open on this connection now (opened and not yet released). */
   get openStreams(): number {
     return this.#streams.size;
+  }
+
+  /**
+   * The passwords and passphrases this connection used (a direct Secret and what providers gave),
+   * cleared since the handshake: pass them to `scrubRemoteText()` with anything the server sends
+   * that enters an error or a report.
+   */
+  get secrets(): readonly Secret[] {
+    return this.#secrets;
   }
 
   /** Hands a ready connection to a new owner (the pool taking over the one `check()` made). */
@@ -278,6 +290,8 @@ export class SshConnection {
               return;
             }
             attempt = prepared;
+            // The same array: a password asked for later is added to it.
+            this.#secrets = prepared.secrets;
             handler = authHandler(prepared.methods, { fail: failAuth, asking });
             nextMethod(methodsLeft, partial, next);
           },
@@ -352,10 +366,10 @@ export class SshConnection {
         this.#applyRef();
         if (err !== undefined || channel === undefined) {
           if (isChannelRefusal(err)) {
-            reject(new ChannelRefused(err?.message ?? ''));
+            reject(new ChannelRefused(scrubRemoteText(err?.message ?? '', this.#secrets)));
             return;
           }
-          reject(transportError('ERR_CONNECTION_LOST', `SSH channel to ${where(target)} could not be opened; the request can be retried`, target, err));
+          reject(transportError('ERR_CONNECTION_LOST', `SSH channel to ${where(target)} could not be opened; the request can be retried`, target, err, this.#secrets));
           return;
         }
         if (this.#ended) {
@@ -367,6 +381,7 @@ export class SshConnection {
           channel,
           kind,
           target,
+          secrets: () => this.#secrets,
           host: {
             released: () => {
               this.#streams.delete(stream);
@@ -418,24 +433,25 @@ export class SshConnection {
       client.exec(command, (err, channel) => {
         if (err !== undefined) {
           unref();
-          reject(transportError('ERR_CHANNEL_REFUSED', `SSH server ${where(target)} refused to run a command: check MaxSessions in its sshd_config`, target, err));
+          reject(transportError('ERR_CHANNEL_REFUSED', `SSH server ${where(target)} refused to run a command: check MaxSessions in its sshd_config`, target, err, this.#secrets));
           return;
         }
-        let stdout = '';
-        let stderr = '';
+        // Bounded, whole lines only: see RemoteBytes. The caller scrubs what it shows of them.
+        const stdout = new RemoteBytes(8192);
+        const stderr = new RemoteBytes(8192);
         let code: number | null = null;
         channel.on('data', (chunk: Buffer) => {
-          if (stdout.length < 8192) stdout += chunk.toString('utf8');
+          stdout.push(chunk);
         });
         channel.stderr.on('data', (chunk: Buffer) => {
-          if (stderr.length < 8192) stderr += chunk.toString('utf8');
+          stderr.push(chunk);
         });
         channel.on('exit', (exitCode: number | null) => {
           code = exitCode;
         });
         channel.on('close', () => {
           unref();
-          resolve({ code, stdout, stderr });
+          resolve({ code, stdout: stdout.text(), stderr: stderr.text() });
         });
         channel.end();
       });
@@ -452,7 +468,7 @@ export class SshConnection {
     return new Promise<Duplex>((resolve, reject) => {
       client.forwardOut('127.0.0.1', 0, host, port, (err, channel) => {
         if (err !== undefined) {
-          reject(transportError('ERR_CHANNEL_REFUSED', `jump host ${where(target)} refused to forward to ${host}:${port}: check AllowTcpForwarding in its sshd_config`, target, err));
+          reject(transportError('ERR_CHANNEL_REFUSED', `jump host ${where(target)} refused to forward to ${host}:${port}: check AllowTcpForwarding in its sshd_config`, target, err, this.#secrets));
           return;
         }
         this.#refs += 1;

@@ -1,7 +1,60 @@
-import { redact } from '@ssh-docker/url';
+import { redact, scrubRemoteText } from '@ssh-docker/url';
 import type { Secret } from '@ssh-docker/url';
 import { TransportError } from '../errors.js';
+import { firstLine } from '../printable.js';
 import type { TransportErrorCode, TransportErrorTarget } from '../errors.js';
+
+/** How much of a cause's message is kept (ssh2 messages are short; a server's description need not be). */
+const MAX_CAUSE_MESSAGE = 4096;
+
+/**
+ * Bytes from the remote side (a command's stderr or stdout), kept up to `limit` bytes. What comes
+ * after the limit is dropped, and so is the line the limit cut: a secret cut in two would show its
+ * first half, which no scrubbing can recognise. Decoded as UTF-8 once, at the end, so a character
+ * split between two chunks is not garbled (which would hide the secret it is part of).
+ */
+export class RemoteBytes {
+  readonly #limit: number;
+  readonly #parts: Buffer[] = [];
+  #size = 0;
+  #cut = false;
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  push(chunk: Buffer): void {
+    if (this.#cut) return;
+    const room = this.#limit - this.#size;
+    if (chunk.length > room) this.#cut = true;
+    const kept = Buffer.from(chunk.subarray(0, room));
+    this.#parts.push(kept);
+    this.#size += kept.length;
+  }
+
+  /** The text kept: whole lines only, once the limit was reached. */
+  text(): string {
+    return cutToLines(Buffer.concat(this.#parts).toString('utf8'), this.#cut);
+  }
+}
+
+/** `text` without its last, unfinished line when `cut` (it was cut at a bound). */
+export function cutToLines(text: string, cut: boolean): string {
+  if (!cut) return text;
+  const end = Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r'));
+  return end < 0 ? '' : text.slice(0, end + 1);
+}
+
+/**
+ * The first line of remote text, scrubbed of `secrets` (a line holding one is withheld whole), made
+ * printable and cut to `max` characters. Only the first 4 KiB of the line are examined: far more
+ * than is shown, so a secret that reaches into what is shown lies wholly inside them.
+ */
+export function quoteRemote(text: string, secrets: readonly Secret[], max = 120): string {
+  const line = text.replace(/^\s+/, '').split(/\r\n|\n|\r/, 1)[0] ?? '';
+  return firstLine(scrubRemoteText(line.slice(0, QUOTE_SCAN), secrets), max);
+}
+const QUOTE_SCAN = 4096;
 
 /** `host` or `host:port`, as messages show where the failure happened. */
 export function where(target: TransportErrorTarget): string {
@@ -9,10 +62,15 @@ export function where(target: TransportErrorTarget): string {
   return target.port === undefined || target.port === 22 ? host : `${host}:${target.port}`;
 }
 
-/** A copy of `err` safe to keep as a `cause`: its message redacted, nothing else carried over. */
+/**
+ * A copy of `err` safe to keep as a `cause`: its message scrubbed, nothing else carried over. The
+ * message of an ssh2 error may be the server's own text (a disconnect or channel-open-failure
+ * description), so it is scrubbed as remote text: every line that holds one of `secrets` (live or
+ * cleared, in any encoding) is withheld whole, and URL passwords are masked.
+ */
 export function safeCause(err: unknown, secrets: readonly Secret[] = []): Error | undefined {
   if (!(err instanceof Error)) return undefined;
-  const copy = new Error(redact(err.message, secrets));
+  const copy = new Error(scrubRemoteText(err.message.slice(0, MAX_CAUSE_MESSAGE), secrets));
   Object.defineProperty(copy, 'name', { value: err.name, enumerable: false, configurable: true, writable: true });
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string') Object.defineProperty(copy, 'code', { value: code, enumerable: true });
@@ -140,8 +198,10 @@ export function dialStdioFailure(
   signal: string | null,
   stderr: string,
   target: TransportErrorTarget,
+  secrets: readonly Secret[] = [],
 ): TransportError {
-  const shown = redact(stderr.trim()).slice(0, MAX_STDERR_IN_MESSAGE);
+  // Scrubbed whole (it is bounded by the collector: RemoteBytes), then cut: a cut never shows part of a secret.
+  const shown = scrubRemoteText(stderr, secrets).trim().slice(0, MAX_STDERR_IN_MESSAGE);
   const tail = shown === '' ? '' : ` Remote said: ${shown}`;
   const at = where(target);
   if (exitCode === 127 || (/command not found|not found/i.test(stderr) && !/daemon|connect/i.test(stderr))) {

@@ -1,7 +1,8 @@
 import { Duplex } from 'node:stream';
 import type { ClientChannel } from 'ssh2';
+import type { Secret } from '@ssh-docker/url';
 import type { TransportError, TransportErrorTarget } from '../errors.js';
-import { dialStdioFailure, transportError } from './failures.js';
+import { dialStdioFailure, RemoteBytes, transportError } from './failures.js';
 
 /**
  * What a stream buffers for a slow reader before it pauses its channel. Node's default (16 KiB) is
@@ -39,6 +40,8 @@ export interface DockerStreamOptions {
   readonly kind: 'exec' | 'streamlocal';
   readonly target: TransportErrorTarget;
   readonly host: StreamHost;
+  /** The credentials the connection used (cleared by now): remote text in an error is scrubbed of them. */
+  readonly secrets?: () => readonly Secret[];
 }
 
 /**
@@ -50,14 +53,15 @@ export interface DockerStreamOptions {
  * - `destroy()` ends the remote `docker system dial-stdio` (TERM, then channel close), so no orphan
  *   process stays behind on the server.
  * An early exit of dial-stdio becomes a typed error: `ERR_REMOTE_DOCKER_MISSING` or
- * `ERR_DAEMON_UNREACHABLE`, with the remote stderr (redacted) in the message.
+ * `ERR_DAEMON_UNREACHABLE`, with the remote stderr (scrubbed of the connection's credentials) in the message.
  */
 export class DockerStream extends Duplex {
   readonly #channel: ClientChannel;
   readonly #kind: 'exec' | 'streamlocal';
   readonly #target: TransportErrorTarget;
   readonly #host: StreamHost;
-  #stderr = '';
+  readonly #secrets: () => readonly Secret[];
+  readonly #stderr = new RemoteBytes(MAX_STDERR_BYTES);
   #exit: { code: number | null; signal: string | null } | undefined;
   #channelClosed = false;
   #released = false;
@@ -79,6 +83,7 @@ export class DockerStream extends Duplex {
     this.#kind = options.kind;
     this.#target = options.target;
     this.#host = options.host;
+    this.#secrets = options.secrets ?? ((): readonly Secret[] => []);
     this.remoteAddress = options.target.host;
     this.remotePort = options.target.port;
     this.#host.setRef(true);
@@ -107,14 +112,14 @@ export class DockerStream extends Duplex {
     });
     if (this.#kind === 'exec') {
       channel.stderr.on('data', (chunk: Buffer) => {
-        if (this.#stderr.length < MAX_STDERR_BYTES) this.#stderr += chunk.toString('utf8');
+        this.#stderr.push(chunk);
       });
       channel.on('exit', (code: number | null, signal?: string) => {
         this.#exit = { code, signal: signal ?? null };
       });
     }
     channel.on('error', (err: Error) => {
-      this.destroy(transportError('ERR_CONNECTION_LOST', `SSH channel to ${this.#target.host} failed; the request can be retried`, this.#target, err));
+      this.destroy(transportError('ERR_CONNECTION_LOST', `SSH channel to ${this.#target.host} failed; the request can be retried`, this.#target, err, this.#secrets()));
     });
     channel.on('close', () => {
       this.#channelClosed = true;
@@ -170,7 +175,7 @@ export class DockerStream extends Duplex {
     const { code, signal } = this.#exit;
     if (code === 0 && signal === null) return undefined;
     if (this.#sawData && code !== 127) return undefined;
-    return dialStdioFailure(code, signal, this.#stderr, this.#target);
+    return dialStdioFailure(code, signal, this.#stderr.text(), this.#target, this.#secrets());
   }
 
   #release(): void {

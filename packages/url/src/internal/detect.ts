@@ -98,13 +98,27 @@ function base64Readings(text: string): Uint8Array[] {
   return out;
 }
 
-function found(text: string, secret: Uint8Array, depth: number): boolean {
+/**
+ * What is looked for: the bytes of a live secret, or what a cleared one left (see `trace.ts`). Only
+ * its length and a test on decoded bytes are needed, so this file stays pure.
+ */
+export interface Needle {
+  readonly length: number;
+  within(hay: Uint8Array): boolean;
+}
+
+/** A needle for bytes at hand (borrowed, not copied: the caller wipes them after the search). */
+export function bytesNeedle(bytes: Uint8Array): Needle {
+  return { length: bytes.length, within: (hay) => includesBytes(hay, bytes) };
+}
+
+function found(text: string, secret: Needle, depth: number): boolean {
   const texts = new Set([text, jsonUnescape(text), jsonUnescape(text, LOOSE_ESCAPE), jsonUnescape(text, EAGER_ESCAPE)]);
   for (const t of texts) {
     const decoded = [encoder.encode(t), percentDecode(t, false), percentDecode(t, true)];
-    if (decoded.some((bytes) => includesBytes(bytes, secret))) return true;
+    if (decoded.some((bytes) => secret.within(bytes))) return true;
     for (const bytes of base64Readings(t)) {
-      if (includesBytes(bytes, secret)) return true;
+      if (secret.within(bytes)) return true;
       if (depth > 0 && bytes.length >= secret.length && found(lenient.decode(bytes), secret, depth - 1)) return true;
     }
     if (depth > 0) {
@@ -117,7 +131,7 @@ function found(text: string, secret: Uint8Array, depth: number): boolean {
   return false;
 }
 
-/** True when `text` holds `secret` (its UTF-8 bytes) in any form described above. */
-export function holdsSecret(text: string, secret: Uint8Array): boolean {
+/** True when `text` holds `secret` (its UTF-8 bytes, or its trace) in any form described above. */
+export function holdsSecret(text: string, secret: Needle): boolean {
   return found(text, secret, DEPTH);
 }
