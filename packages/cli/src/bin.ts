@@ -12,8 +12,18 @@ function exitSoon(code: number): void {
   setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
 }
 
-// `proxy` stops on SIGINT/SIGTERM by itself; the other commands keep Node's default (exit at once).
-main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env }).then(exitSoon, (err: unknown) => {
+// A reader that went away (`| head`, or the shell of `proxy --print-env` after it read the lines)
+// must not crash a proxy that keeps serving: what it would have printed is dropped.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE' && err.code !== 'EIO') throw err;
+  });
+}
+
+const self = [process.execPath, ...process.execArgv, ...(process.argv[1] === undefined ? [] : [process.argv[1]])];
+
+// `proxy` stops on SIGINT/SIGTERM/SIGHUP by itself; the other commands keep Node's default (exit at once).
+main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, self }).then(exitSoon, (err: unknown) => {
   // main() reports every error itself; this is a bug, and its message may not be safe to print.
   process.stderr.write(`ssh-docker: internal error (${err instanceof Error ? err.name : typeof err}); please report it\n`);
   exitSoon(70);

@@ -1,10 +1,11 @@
-import { homedir } from 'node:os';
+import { homedir, userInfo } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import type { Secret } from '@ssh-docker/url';
 import { parseCommandLine } from './internal/args.js';
 import type { CommandLine } from './internal/args.js';
 import { check } from './internal/commands/check.js';
 import { demo } from './internal/commands/demo.js';
+import { background } from './internal/commands/background.js';
 import { proxy } from './internal/commands/proxy.js';
 import { resolveTarget } from './internal/connect.js';
 import type { StdinSecrets } from './internal/connect.js';
@@ -32,13 +33,19 @@ export interface CliIo {
   readonly signal?: AbortSignal | undefined;
   /** Relative paths (`-i`, `-F`, `--socket`) are taken from here. Default: `process.cwd()`. */
   readonly cwd?: string | undefined;
+  /**
+   * How to start this CLI again (`[node, ...execArgv, bin.js]`), for `proxy --print-env`, which
+   * runs the proxy as a background process. The `ssh-docker` binary sets it; without it
+   * `--print-env` is refused.
+   */
+  readonly self?: readonly string[] | undefined;
 }
 
 /** Exit codes: 0 success, 1 a failure (a check step, a connection), 2 a command-line mistake. */
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
 
-/** A signal that aborts on SIGINT or SIGTERM while `proxy` runs, and lets the default come back after. */
+/** A signal that aborts on SIGINT, SIGTERM or SIGHUP while `proxy` runs, and lets the default come back after. */
 function processSignal(): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
   const onSignal = (): void => {
@@ -47,13 +54,25 @@ function processSignal(): { signal: AbortSignal; dispose(): void } {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
   return {
     signal: controller.signal,
     dispose() {
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
+      process.removeListener('SIGHUP', onSignal);
     },
   };
+}
+
+/** The current uid's home directory from the password database, or undefined when it has no entry. */
+function passwdHome(): string | undefined {
+  try {
+    const { homedir: home } = userInfo();
+    return home === '' ? undefined : home;
+  } catch {
+    return undefined;
+  }
 }
 
 function assertNever(value: never): never {
@@ -89,7 +108,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   const out = new Printer(io.stdout, secrets);
   const err = new Printer(io.stderr, secrets);
   const env = io.env;
-  const homeDir = env['HOME'] ?? homedir();
+  // Two homes, as the two tools each have their own rule: ssh(1) takes `~` and ~/.ssh/config from
+  // the password database (ssh.c: pw->pw_dir), not $HOME, so `sudo -E` or a CI job's HOME does not
+  // change which keys and config are used; the docker CLI finds ~/.docker from $HOME.
+  const dockerHome = env['HOME'] ?? homedir();
+  const homeDir = passwdHome() ?? dockerHome;
   const cwd = io.cwd ?? process.cwd();
   let stdinSecrets: StdinSecrets = {};
   let command: CommandLine;
@@ -120,8 +143,12 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         if (stdinSecrets.password !== undefined) secrets.push(stdinSecrets.password);
         if (stdinSecrets.passphrase !== undefined) secrets.push(stdinSecrets.passphrase);
         for (const warning of command.warnings) err.line(`note: ${warning}`);
-        const { args, notes } = resolveTarget(command, env, homeDir);
+        const { args, notes } = resolveTarget(command, env, dockerHome);
         for (const note of notes) err.line(`note: ${note}`);
+        if (command.kind === 'proxy' && command.printEnv === true) {
+          if (io.self === undefined) throw new UsageError('--print-env needs the ssh-docker command itself (it starts the proxy in the background)', 'proxy');
+          return await background(io.self, argv, { out, err, env, cwd });
+        }
         if (command.kind === 'proxy' && io.signal === undefined) ownSignal = processSignal();
         const context: CommandContext = { out, err, env, homeDir, cwd, signal: io.signal ?? ownSignal?.signal ?? new AbortController().signal, secrets: stdinSecrets };
         return command.kind === 'check' ? await check(args, context) : await proxy({ ...args, ...(command.socket === undefined ? {} : { socket: command.socket }) }, context);

@@ -71,25 +71,8 @@ async function acquire(lockPath: string, timeoutMs: number): Promise<fsp.FileHan
   }
 }
 
-/**
- * Appends one known_hosts line for the host's key, as ssh(1) does after `accept-new` (hostfile.c
- * `add_host_to_hostfile`): the lower-cased name (`[host]:port` off port 22), hashed unless
- * `hash: false`, then the key type and base64 key. Resolves with the line written.
- *
- * It never rewrites or drops existing lines: it takes an exclusive lock (`<path>.lock`, created
- * with O_EXCL; a lock older than 30 s is broken), opens the file with O_APPEND (created 0600, its
- * directory 0700 if missing), adds a newline first if the last line lacks one, writes the line in
- * one `write()` and fsyncs. Concurrent appends from many processes keep every line.
- *
- * @throws TypeError for a key that is not a public-key blob; the file-system error when the file cannot be written.
- * @example
- * ```ts
- * import { appendKnownHost } from '@ssh-docker/hostkeys';
- * await appendKnownHost(`${homedir()}/.ssh/known_hosts`, { host: 'docker.example.com', port: 2222, key });
- * ```
- */
-export async function appendKnownHost(path: string, target: AppendTarget, options: AppendOptions = {}): Promise<string> {
-  if (typeof path !== 'string' || path.length === 0) throw new TypeError('path must be a non-empty string');
+/** The known_hosts line for the target (hostfile.c `write_host_entry`), hashed or not; validates the target. */
+export function knownHostLine(target: AppendTarget, hash: boolean): string {
   if (typeof target !== 'object' || target === null) throw new TypeError('target must be an object');
   if (typeof target.host !== 'string' || target.host.length === 0) throw new TypeError('host must be a non-empty string');
   const port = target.port ?? 22;
@@ -103,11 +86,50 @@ export async function appendKnownHost(path: string, target: AppendTarget, option
   // A name with whitespace or a leading '@', '#' or '|' would not read back as this host.
   if (/[\s,]/.test(name) || /^[@#|!]/.test(name)) throw new TypeError('host cannot be written to known_hosts: it contains whitespace, a comma, or starts with @ # | !');
   let field = name;
-  if (options.hash ?? true) {
+  if (hash) {
     const salt = randomBytes(20);
     field = `|1|${salt.toString('base64')}|${hashDigest(salt, name)}`;
   }
-  const line = `${field} ${key.keyType} ${key.blob.toString('base64')}`;
+  return `${field} ${key.keyType} ${key.blob.toString('base64')}`;
+}
+
+/**
+ * Appends one known_hosts line for the host's key, as ssh(1) does after `accept-new` (hostfile.c
+ * `add_host_to_hostfile`): the lower-cased name (`[host]:port` off port 22), hashed unless
+ * `hash: false`, then the key type and base64 key. Resolves with the line written.
+ *
+ * It never rewrites or drops existing lines: it takes an exclusive lock (`<path>.lock`, created
+ * with O_EXCL; a lock older than 30 s is broken), opens the file with O_APPEND (created 0600, its
+ * directory 0700 if missing), adds a newline first if the last line lacks one, writes the line in
+ * one `write()` and fsyncs. Concurrent appends from many processes keep every line. A path that is
+ * a character device (`/dev/null`) gets the line written to it, with no lock file and no fsync.
+ *
+ * @throws TypeError for a key that is not a public-key blob; the file-system error when the file cannot be written.
+ * @example
+ * ```ts
+ * import { appendKnownHost } from '@ssh-docker/hostkeys';
+ * await appendKnownHost(`${homedir()}/.ssh/known_hosts`, { host: 'docker.example.com', port: 2222, key });
+ * ```
+ */
+export async function appendKnownHost(path: string, target: AppendTarget, options: AppendOptions = {}): Promise<string> {
+  if (typeof path !== 'string' || path.length === 0) throw new TypeError('path must be a non-empty string');
+  const line = knownHostLine(target, options.hash ?? true);
+  // `UserKnownHostsFile /dev/null` (a common CI idiom) names a character device: ssh(1) appends to it
+  // like a file and the line is discarded. A device cannot be locked by a sibling `<path>.lock` (that
+  // would create `/dev/null.lock`) and cannot be fsynced (EINVAL): write the line to it and stop.
+  const existing = await fsp.stat(path).catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (existing?.isCharacterDevice() === true) {
+    const device = await fsp.open(path, 'a');
+    try {
+      await device.write(`${line}\n`);
+    } finally {
+      await device.close();
+    }
+    return line;
+  }
   await fsp.mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const lockPath = `${path}.lock`;
   const lock = await acquire(lockPath, options.lockTimeoutMs ?? 10_000);

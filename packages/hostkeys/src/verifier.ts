@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { appendKnownHost } from './append.js';
+import { appendKnownHost, knownHostLine } from './append.js';
 import { HostKeyError } from './errors.js';
 import { changedMessage, pinMismatchMessage, rekeyMessage, revokedMessage, unknownMessage } from './internal/messages.js';
 import { addKnownHostsText, KnownHosts, type VerifyResult } from './known-hosts.js';
@@ -246,11 +246,17 @@ export function createHostKeyVerifier(options: HostKeyVerifierOptions): HostKeyV
     async recordAccepted() {
       const pending = decision?.pendingRecord;
       if (pending === undefined || recorded || !decision?.accepted) return false;
-      const line = await appendKnownHost(
-        pending.path,
-        { host: pending.host, port: pending.port, key: pending.key, ...(pending.hostKeyAlias === undefined ? {} : { hostKeyAlias: pending.hostKeyAlias }) },
-        { hash },
-      );
+      const target = { host: pending.host, port: pending.port, key: pending.key, ...(pending.hostKeyAlias === undefined ? {} : { hostKeyAlias: pending.hostKeyAlias }) };
+      let line: string;
+      try {
+        line = await appendKnownHost(pending.path, target, { hash });
+      } catch (err) {
+        // Not written (ssh(1): "Failed to add the host to the list of known hosts"), but this process
+        // still pins the key it accepted: a later connection presenting another key is refused as changed.
+        recorded = true;
+        addKnownHostsText(knownHosts, `${knownHostLine(target, false)}\n`, `${pending.path} (not written)`, 1);
+        throw err;
+      }
       recorded = true;
       // Trust it in memory too, under the line number it got in the file.
       let lineNumber = 1;

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test, vi } from 'vitest';
@@ -163,6 +163,30 @@ describe('createHostKeyVerifier, accept-new', () => {
     expect(v.decision?.error?.message).toContain(
       '\nThe accept-new policy could not record it: no known_hosts file to write to (as with UserKnownHostsFile none).',
     );
+  });
+
+  test('a key that cannot be written is still pinned in memory: the next verifier refuses another key as changed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hostkeys-verifier-'));
+    writeFileSync(join(dir, 'plain-file'), 'x');
+    const path = join(dir, 'plain-file', 'known_hosts');
+    const knownHosts = KnownHosts.load([path]);
+    const v = createHostKeyVerifier({ knownHosts, host: 'myhost', port: 2222, policy: 'accept-new' });
+    expect(v.hostVerifier(blob('A'))).toBe(true);
+    await expect(v.recordAccepted()).rejects.toMatchObject({ code: 'ENOTDIR' });
+    expect(existsSync(`${path}.lock`)).toBe(false);
+    const same = createHostKeyVerifier({ knownHosts, host: 'myhost', port: 2222, policy: 'accept-new' });
+    expect(same.hostVerifier(blob('A'))).toBe(true);
+    expect(same.decision?.outcome).toBe('known');
+    const other = createHostKeyVerifier({ knownHosts, host: 'myhost', port: 2222, policy: 'accept-new' });
+    expect(other.hostVerifier(blob('B'))).toBe(false);
+    expect(other.decision?.error?.code).toBe('ERR_HOST_KEY_CHANGED');
+  });
+
+  test('/dev/null as the file to record to: the line is discarded, no /dev/null.lock is made, nothing throws', async () => {
+    const v = createHostKeyVerifier({ knownHosts: KnownHosts.load(['/dev/null']), host: 'myhost', policy: 'accept-new' });
+    expect(v.hostVerifier(blob('A'))).toBe(true);
+    expect(await v.recordAccepted()).toBe(true);
+    expect(existsSync('/dev/null.lock')).toBe(false);
   });
 
   test('a revoked key is refused', () => {

@@ -8,7 +8,11 @@
  * - `ERR_HTTP_ABORTED`: the caller aborted through its `AbortSignal`.
  * - `ERR_HTTP_TIMEOUT`: a limit on time ran out (connect timeout, request timeout).
  * - `ERR_HTTP_CLOSED`: the connection closed before the response was complete, or the agent or client was closed.
- * - `ERR_HTTP_UNSAFE_PATH`: a local socket path is in a directory that others can write to or own.
+ * - `ERR_HTTP_UNSAFE_PATH`: a local socket path is in a directory that others can write to or own
+ *   (the directory itself or any directory above it).
+ * - `ERR_HTTP_SOCKET_PATH`: the socket path cannot be used: its directory is missing, or something
+ *   other than a stale socket of ours is there, or the file system refused (the message names it).
+ * - `ERR_HTTP_SOCKET_IN_USE`: another process is listening on the socket path.
  *
  * @example
  * ```ts
@@ -26,7 +30,9 @@ export type HttpErrorCode =
   | 'ERR_HTTP_ABORTED'
   | 'ERR_HTTP_TIMEOUT'
   | 'ERR_HTTP_CLOSED'
-  | 'ERR_HTTP_UNSAFE_PATH';
+  | 'ERR_HTTP_UNSAFE_PATH'
+  | 'ERR_HTTP_SOCKET_PATH'
+  | 'ERR_HTTP_SOCKET_IN_USE';
 
 /**
  * Safe facts an {@link HttpError} may carry. None of them is ever a header value.

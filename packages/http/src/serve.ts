@@ -1,5 +1,6 @@
-import { chmod, lstat, mkdir, mkdtemp, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
-import { createServer, type Server, type Socket } from 'node:net';
+import { unlinkSync, rmSync } from 'node:fs';
+import { chmod, lstat, mkdir, mkdtemp, realpath, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -47,6 +48,14 @@ export interface ServeDockerSocketOptions {
   readonly connectTimeoutMs?: number | undefined;
   /** Connections relayed at once. Default {@link DEFAULT_MAX_CONNECTIONS}. */
   readonly maxConnections?: number | undefined;
+  /**
+   * Remove the socket (and the directory made for it) when the process ends without calling
+   * `close()`: on `process.exit()`, and on SIGINT, SIGTERM or SIGHUP when nothing else in the
+   * process listens for that signal (the socket is removed, then the signal is raised again so
+   * the process still ends as it would have). When the application has its own handler for a
+   * signal, that handler decides, and should call `close()`. Default true.
+   */
+  readonly removeOnExit?: boolean | undefined;
 }
 
 /**
@@ -83,14 +92,88 @@ export interface DockerSocketServer {
 // sockaddr_un.sun_path is 108 bytes on Linux, 104 on macOS, including the NUL.
 const MAX_SOCKET_PATH_BYTES = 103;
 
+/** Raw file-system failures on the socket path, as a documented code naming the path and the fix. */
+function pathFailure(err: unknown, what: string): never {
+  if (err instanceof HttpError) throw err;
+  const code = codeOf(err) ?? 'unknown';
+  throw new HttpError('ERR_HTTP_SOCKET_PATH', `${what} failed (${code}); choose a socket path in an existing directory you own`);
+}
+
+function isUnsafeAncestor(info: { uid: number; mode: number }, uid: number | undefined): string | undefined {
+  // misc.c safe_path(): every directory up to `/` must be owned by root or the user, and not
+  // group- or world-writable, or another user could rename it and put their own socket in its place.
+  if (uid !== undefined && info.uid !== 0 && info.uid !== uid) return 'belongs to another user';
+  if ((info.mode & 0o022) === 0) return undefined;
+  // One deliberate difference from safe_path(): a sticky directory owned by root (/tmp) is accepted.
+  // In it no other user can rename or remove an entry they do not own (unlink(2), rename(2):
+  // EPERM on a sticky directory), and the entry below it is checked to be ours.
+  if ((info.mode & 0o1000) !== 0 && info.uid === 0) return undefined;
+  return 'is group- or world-writable';
+}
+
+/** Checks every directory from `dir`'s parent up to `/` (the real path: symlinks resolved). */
+async function checkAncestors(realParent: string): Promise<void> {
+  const uid = process.getuid?.();
+  let current = realParent;
+  for (;;) {
+    const info = await stat(current).catch((err: unknown) => pathFailure(err, `checking the directory ${current}`));
+    const why = isUnsafeAncestor(info, uid);
+    if (why !== undefined) {
+      throw new HttpError('ERR_HTTP_UNSAFE_PATH', `the directory ${current} above the socket ${why}: anyone who can rename it can put their own socket in its place; choose a path whose every directory is owned by you or root and not writable by others`);
+    }
+    const up = dirname(current);
+    if (up === current) return;
+    current = up;
+  }
+}
+
 async function checkOwnDirectory(dir: string): Promise<void> {
-  const info = await lstat(dir);
+  const info = await lstat(dir).catch((err: unknown) => pathFailure(err, `checking the socket directory ${dir}`));
   const uid = process.getuid?.();
   if (!info.isDirectory()) throw new HttpError('ERR_HTTP_UNSAFE_PATH', 'the socket directory is not a directory (or is a symlink); choose a directory you own');
   if (uid !== undefined && info.uid !== uid) throw new HttpError('ERR_HTTP_UNSAFE_PATH', 'the socket directory belongs to another user; choose a directory you own');
   if ((info.mode & 0o022) !== 0) {
     throw new HttpError('ERR_HTTP_UNSAFE_PATH', 'the socket directory is group- or world-writable; use a directory with mode 0700 or 0755, or omit path');
   }
+}
+
+/** Resolves when something accepts a connection on the unix socket at `path`, false when nobody listens. */
+function someoneListens(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = netConnect({ path });
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', (err: Error) => {
+      probe.destroy();
+      // ECONNREFUSED: a socket file nobody listens on (a proxy killed with -9). Anything else: in doubt, busy.
+      resolve(codeOf(err) !== 'ECONNREFUSED');
+    });
+  });
+}
+
+/**
+ * What is at the socket path already: nothing; a stale socket of ours (our uid, nobody listening —
+ * left by a proxy killed with -9), which is replaced; anything else is refused.
+ */
+async function checkExisting(path: string): Promise<void> {
+  let info;
+  try {
+    info = await lstat(path);
+  } catch (err) {
+    if (codeOf(err) === 'ENOENT') return;
+    pathFailure(err, `checking the socket path ${path}`);
+  }
+  const uid = process.getuid?.();
+  if (!info.isSocket() || (uid !== undefined && info.uid !== uid)) {
+    throw new HttpError('ERR_HTTP_SOCKET_PATH', `something that is not a socket of yours exists at ${path}; remove it or choose another path`);
+  }
+  if (await someoneListens(path)) {
+    throw new HttpError('ERR_HTTP_SOCKET_IN_USE', `another process is serving on ${path} (another ssh-docker proxy?); stop it, or choose another path`);
+  }
+  // Stale: rename() over it later replaces it atomically.
+  debug('replacing a stale socket');
 }
 
 /** Returns the directory to listen in and whether we created it (so close() removes it). */
@@ -102,24 +185,30 @@ async function prepareDirectory(path: string | undefined): Promise<{ dir: string
   }
   if (typeof path !== 'string' || !isAbsolute(path)) throw new TypeError('path must be an absolute path to the socket to create');
   if (Buffer.byteLength(path) > MAX_SOCKET_PATH_BYTES) throw new RangeError(`path must be at most ${MAX_SOCKET_PATH_BYTES} bytes (the unix socket address limit)`);
-  const dir = dirname(path);
+  // The parent of the socket's directory, symlinks resolved (safe_path() works on realpath() too):
+  // from here on only real paths are used, so no link can be re-pointed in between.
+  const lexicalDir = dirname(path);
+  const realParent = await realpath(dirname(lexicalDir)).catch((err: unknown) => {
+    if (codeOf(err) === 'ENOENT' || codeOf(err) === 'ENOTDIR') {
+      throw new HttpError('ERR_HTTP_SOCKET_PATH', `the directory ${dirname(lexicalDir)} does not exist; create it (mkdir -p -m 700 ${dirname(lexicalDir)}) or choose another path`);
+    }
+    return pathFailure(err, `resolving ${dirname(lexicalDir)}`);
+  });
+  const dir = join(realParent, basename(lexicalDir));
+  const socketPath = join(dir, basename(path));
+  if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH_BYTES) throw new RangeError(`path must be at most ${MAX_SOCKET_PATH_BYTES} bytes (the unix socket address limit)`);
+  await checkAncestors(realParent);
   let created = false;
   try {
-    await stat(dir);
+    await lstat(dir);
   } catch (err) {
-    if (codeOf(err) !== 'ENOENT') throw err;
-    await checkOwnDirectory(dirname(dir));
-    await mkdir(dir, { mode: 0o700 });
+    if (codeOf(err) !== 'ENOENT') pathFailure(err, `checking the socket directory ${dir}`);
+    await mkdir(dir, { mode: 0o700 }).catch((e: unknown) => pathFailure(e, `creating the socket directory ${dir}`));
     created = true;
   }
   await checkOwnDirectory(dir);
-  try {
-    await lstat(path);
-    throw new HttpError('ERR_HTTP_UNSAFE_PATH', 'something already exists at path; remove it or choose another path');
-  } catch (err) {
-    if (codeOf(err) !== 'ENOENT') throw err;
-  }
-  return { dir, socketPath: path, created };
+  await checkExisting(socketPath);
+  return { dir, socketPath, created };
 }
 
 function listen(server: Server, path: string): Promise<void> {
@@ -138,7 +227,11 @@ function listen(server: Server, path: string): Promise<void> {
  * bytes are relayed untouched both ways, half-close included (a client that ends its write
  * side, as `docker exec -i` does on stdin EOF, still reads the rest of the answer).
  *
- * The socket is mode 0600 in a directory only we can write to; it is removed on close.
+ * The socket is mode 0600 in a directory only we can write to, below directories that only we or
+ * root can change (as OpenSSH's safe_path(); a root-owned sticky directory such as /tmp counts as
+ * safe). A stale socket of ours (nobody listening, left by a process killed with -9) is replaced;
+ * anything else at the path is refused. It is removed on close, and on exit or a terminating
+ * signal (see `removeOnExit`).
  *
  * @example
  * ```ts
@@ -179,9 +272,10 @@ export async function serveDockerSocket(connect: () => Promise<Duplex>, options:
     server.close();
     if (staging !== undefined) await rm(staging, { recursive: true, force: true });
     if (created) await rm(dir, { recursive: true, force: true });
-    throw err;
+    pathFailure(err, `creating the socket ${socketPath}`);
   }
   debug('proxy listening');
+  const exitCleanup = options.removeOnExit === false ? undefined : cleanupOnExit(socketPath, created ? dir : undefined);
   // After listen, an error here is an accept failure (EMFILE and the like): the client that
   // could not be accepted is gone, the server goes on. Never let it crash the process.
   server.on('error', (err: Error) => {
@@ -202,6 +296,7 @@ export async function serveDockerSocket(connect: () => Promise<Duplex>, options:
       }, deadline);
       await stopped;
       clearTimeout(timer);
+      exitCleanup?.dispose();
       await unlink(socketPath).catch(() => undefined);
       if (created) await rm(dir, { recursive: true, force: true });
       debug('proxy closed');
@@ -209,6 +304,42 @@ export async function serveDockerSocket(connect: () => Promise<Duplex>, options:
     return closing;
   };
   return { path: socketPath, dockerHost: `unix://${socketPath}`, close };
+}
+
+const EXIT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Removes the socket when the process ends without close(): on exit, and on a terminating signal
+ * that no one else handles (then the signal is raised again, so the default action still happens).
+ */
+function cleanupOnExit(socketPath: string, ownDir: string | undefined): { dispose(): void } {
+  const removeNow = (): void => {
+    try {
+      unlinkSync(socketPath);
+    } catch {
+      // Already gone.
+    }
+    if (ownDir !== undefined) rmSync(ownDir, { recursive: true, force: true });
+  };
+  const handlers = new Map<NodeJS.Signals, () => void>();
+  const dispose = (): void => {
+    process.removeListener('exit', removeNow);
+    for (const [signal, handler] of handlers) process.removeListener(signal, handler);
+    handlers.clear();
+  };
+  for (const signal of EXIT_SIGNALS) {
+    const handler = (): void => {
+      // Another listener means the application handles this signal (and calls close()).
+      if (process.listenerCount(signal) > 1) return;
+      removeNow();
+      dispose();
+      process.kill(process.pid, signal);
+    };
+    handlers.set(signal, handler);
+    process.on(signal, handler);
+  }
+  process.on('exit', removeNow);
+  return { dispose };
 }
 
 function relay(connect: Connector, timeoutMs: number, client: Socket, active: Set<{ client: Socket; channel?: Duplex }>): void {

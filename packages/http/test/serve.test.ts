@@ -1,5 +1,6 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect as netConnect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -216,7 +217,11 @@ describe('serveDockerSocket', () => {
     const sub = join(dir, `ssh-docker-test-${process.pid}`);
     const err = await refusal(serveDockerSocket(() => Promise.resolve(new PassThrough()), { path: join(sub, 'docker.sock') }));
     expect(err.code).toBe('ERR_HTTP_UNSAFE_PATH');
-    expect(err.message).toBe('the socket directory belongs to another user; choose a directory you own');
+    expect(err.message).toBe(
+      process.getuid?.() === 0
+        ? `the directory ${dir} above the socket belongs to another user: anyone who can rename it can put their own socket in its place; choose a path whose every directory is owned by you or root and not writable by others`
+        : 'the socket directory belongs to another user; choose a directory you own',
+    );
     expect(existsSync(sub)).toBe(false);
   });
 
@@ -224,8 +229,47 @@ describe('serveDockerSocket', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'docker.sock'), 'keep me');
     const err = await refusal(serveDockerSocket(() => Promise.resolve(new PassThrough()), { path: join(dir, 'docker.sock') }));
-    expect(err.code).toBe('ERR_HTTP_UNSAFE_PATH');
-    expect(err.message).toBe('something already exists at path; remove it or choose another path');
+    expect(err.code).toBe('ERR_HTTP_SOCKET_PATH');
+    expect(err.message).toBe(`something that is not a socket of yours exists at ${join(dir, 'docker.sock')}; remove it or choose another path`);
+  });
+
+  test('a directory that does not exist two levels up is ERR_HTTP_SOCKET_PATH with the mkdir to run, not a raw ENOENT', async () => {
+    const dir = tempDir();
+    const err = await refusal(serveDockerSocket(() => Promise.resolve(new PassThrough()), { path: join(dir, 'a', 'b', 'docker.sock') }));
+    expect(err.code).toBe('ERR_HTTP_SOCKET_PATH');
+    expect(err.message).toBe(`the directory ${join(dir, 'a')} does not exist; create it (mkdir -p -m 700 ${join(dir, 'a')}) or choose another path`);
+  });
+
+  test('a stale socket of ours (its server killed with -9) is replaced', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'docker.sock');
+    const killed = spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+    expect(killed.signal).toBe('SIGKILL');
+    expect(lstatSync(path).isSocket()).toBe(true);
+    const d = await daemon((sock) => sock.end('pong'));
+    const p = await serve(d.connect, path);
+    expect(p.path).toBe(path);
+    const c = await dial(path);
+    expect(await readAll(c)).toBe('pong');
+  });
+
+  test('a socket someone listens on is refused with ERR_HTTP_SOCKET_IN_USE, and left alone', async () => {
+    const dir = tempDir();
+    const first = await serve(() => Promise.resolve(new PassThrough()), join(dir, 'docker.sock'));
+    const err = await refusal(serveDockerSocket(() => Promise.resolve(new PassThrough()), { path: first.path }));
+    expect(err.code).toBe('ERR_HTTP_SOCKET_IN_USE');
+    expect(err.message).toBe(`another process is serving on ${first.path} (another ssh-docker proxy?); stop it, or choose another path`);
+    expect(await dial(first.path)).toBeDefined();
+  });
+
+  test.runIf(process.getuid?.() === 0)("a stale socket that belongs to another user is refused, never replaced", async () => {
+    const dir = tempDir();
+    const path = join(dir, 'docker.sock');
+    spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+    chownSync(path, 65534, 65534);
+    const err = await refusal(serveDockerSocket(() => Promise.resolve(new PassThrough()), { path }));
+    expect(err.code).toBe('ERR_HTTP_SOCKET_PATH');
+    expect(lstatSync(path).uid).toBe(65534);
   });
 
   test('a symlink as the directory is refused', async () => {

@@ -135,6 +135,8 @@ const FIX_TABLE = {
   ERR_HTTP_TIMEOUT: (w) => `the remote daemon did not answer in time: run ${w.check}, or allow more time for slow calls`,
   ERR_HTTP_CLOSED: (w) => `the connection closed before the response was complete: run the request again, or ${w.check} if it keeps happening`,
   ERR_HTTP_UNSAFE_PATH: (w) => `choose ${w.localSocket} in a directory you own that others cannot write to`,
+  ERR_HTTP_SOCKET_PATH: (w) => `choose ${w.localSocket} in an existing directory you own (mkdir -p -m 700 DIR), with nothing but a stale socket of yours at it`,
+  ERR_HTTP_SOCKET_IN_USE: (w) => `another process serves on ${w.localSocket}: stop it (or use it), or choose another path`,
 
   // @ssh-docker/testkit (the demo's throwaway host)
   ERR_FIXTURE_MISSING_PACKAGE: () => 'install sshd, dockerd and the docker CLI: sudo bash packages/testkit/bin/install-system-deps.sh',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { connectFailure, dialStdioFailure, quoteRemote, RemoteBytes, safeCause, where } from '../src/internal/failures.js';
+import { connectFailure, dialStdioFailure, quoteRemote, RemoteBytes, safeCause, sshCommandLine, where } from '../src/internal/failures.js';
 import { containsSecret, Secret, WITHHELD } from '@ssh-docker/url';
 
 const target = { host: 'docker-1.example', port: 2222, user: 'deploy' };
@@ -38,7 +38,7 @@ describe('dialStdioFailure maps an early exit of docker system dial-stdio', () =
 
   it('names a signal when dial-stdio was killed', () => {
     expect(dialStdioFailure(null, 'KILL', '', target).message).toBe(
-      'docker system dial-stdio on docker-1.example:2222 ended early with signal KILL: run `ssh docker-1.example:2222 docker system dial-stdio` to see why.',
+      'docker system dial-stdio on docker-1.example:2222 ended early with signal KILL: run `ssh -p 2222 deploy@docker-1.example docker system dial-stdio` to see why.',
     );
   });
 
@@ -120,5 +120,17 @@ describe('quoteRemote', () => {
 describe('safeCause, for what is not an Error', () => {
   it('drops anything that is not an Error', () => {
     expect(safeCause('hunter2')).toBeUndefined();
+  });
+});
+
+describe('sshCommandLine', () => {
+  it.each([
+    [{ host: 'docker-1.example', port: 2222, user: 'deploy' }, 'ssh -p 2222 deploy@docker-1.example docker system dial-stdio'],
+    [{ host: 'docker-1.example', port: 22, user: 'deploy' }, 'ssh deploy@docker-1.example docker system dial-stdio'],
+    [{ host: 'docker-1.example' }, 'ssh docker-1.example docker system dial-stdio'],
+    [{ host: '::1', port: 2222, user: 'u' }, 'ssh -p 2222 u@::1 docker system dial-stdio'],
+    [{ host: '[fe80::1]', port: 22 }, 'ssh fe80::1 docker system dial-stdio'],
+  ])('%j → %s', (target, expected) => {
+    expect(sshCommandLine(target, 'docker system dial-stdio')).toBe(expected);
   });
 });

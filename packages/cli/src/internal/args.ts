@@ -31,7 +31,7 @@ export type CommandLine =
   | { readonly kind: 'help'; readonly command: CommandName | undefined }
   | { readonly kind: 'version' }
   | ({ readonly kind: 'check' } & ParsedConnectArgs)
-  | ({ readonly kind: 'proxy'; readonly socket?: string } & ParsedConnectArgs)
+  | ({ readonly kind: 'proxy'; readonly socket?: string; readonly printEnv?: boolean } & ParsedConnectArgs)
   | { readonly kind: 'demo' };
 
 const COMMANDS: readonly CommandName[] = ['check', 'proxy', 'demo'];
@@ -60,7 +60,7 @@ const CONNECT_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const PROXY_OPTIONS = { ...CONNECT_OPTIONS, socket: { type: 'string' } } as const;
+const PROXY_OPTIONS = { ...CONNECT_OPTIONS, socket: { type: 'string' }, 'print-env': { type: 'boolean' } } as const;
 
 /** `-h`/`--help` anywhere before `--` asks for help, whatever else is wrong on the line. */
 function wantsHelp(args: readonly string[]): boolean {
@@ -134,7 +134,12 @@ function connectArgs(command: 'check' | 'proxy', args: readonly string[], contex
   if (command === 'check') return { kind: 'check', ...common };
   const socket = 'socket' in values && typeof values.socket === 'string' ? values.socket : undefined;
   if (socket === '') throw new UsageError('--socket needs a path', command);
-  return { kind: 'proxy', ...common, ...(socket === undefined ? {} : { socket }) };
+  const printEnv = 'print-env' in values && values['print-env'] === true;
+  // The background proxy reconnects on its own: it cannot read stdin again for a secret.
+  if (printEnv && (common.passwordStdin || common.passphraseStdin)) {
+    throw new UsageError('--print-env cannot be combined with --password-stdin or --passphrase-stdin: use a key without a passphrase, or ssh-agent', command);
+  }
+  return { kind: 'proxy', ...common, ...(socket === undefined ? {} : { socket }), ...(printEnv ? { printEnv } : {}) };
 }
 
 /**

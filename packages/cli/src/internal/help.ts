@@ -56,18 +56,26 @@ ${SSH_OPTIONS_HELP}
 Example:
   ssh-docker check ssh://deploy@build-1.example.com -i ~/.ssh/deploy_ed25519
 `,
-  proxy: `Usage: ssh-docker proxy TARGET [--socket PATH] [options]
+  proxy: `Usage: ssh-docker proxy TARGET [--socket PATH] [--print-env] [options]
 
 Connects once (so a wrong key or host fails now, not in your first docker command), then serves
 the remote daemon on a local unix socket until Ctrl-C, and prints the line to use it:
   export DOCKER_HOST=unix:///tmp/ssh-docker-XXXXXX/docker.sock
 Each connection to the socket is one SSH channel running \`docker system dial-stdio\`.
-Ctrl-C (or SIGTERM) lets open connections finish for up to 2 s, removes the socket and its
-directory, and exits 0.
+Ctrl-C (or SIGTERM, SIGHUP) lets open connections finish for up to 2 s, removes the socket and
+its directory, and exits 0.
 
   --socket PATH   where to create the socket; its directory must be yours and not writable by
-                  others (a missing one is created 0700). Default: a fresh 0700 directory under
-                  the temp directory, removed on exit.
+                  others, and so must every directory above it be (yours or root's; a sticky one
+                  such as /tmp is fine). A missing last directory is created 0700. A stale socket
+                  left by a proxy that was killed (nobody listening, yours) is replaced; anything
+                  else there is refused. Default: a fresh 0700 directory under the temp
+                  directory, removed on exit.
+  --print-env     start the proxy in the background once it serves, print the lines to eval
+                  and return:  eval "$(ssh-docker proxy TARGET --print-env)"
+                  They set DOCKER_HOST and SSH_DOCKER_PROXY_PID; stop it with
+                  kill $SSH_DOCKER_PROXY_PID (its socket is removed). Its output is discarded
+                  after start: run it in the foreground to watch it.
 
 ${TARGET_HELP}
 

@@ -195,7 +195,7 @@ function documented(err: unknown, settings: ConnectionSettings | undefined): unk
   if (code !== undefined && FILE_ERRNOS.has(code)) {
     return transportError(
       'ERR_SSH_CONFIG',
-      `a local file needed to connect to ${where(target)} could not be used (${code}): if the host key was being recorded (accept-new), UserKnownHostsFile must name a writable file (not /dev/null) in a writable directory`,
+      `a local file needed to connect to ${where(target)} could not be used (${code}): check that IdentityFile, UserKnownHostsFile and the other files ssh_config names exist and are readable`,
       target,
       err,
     );

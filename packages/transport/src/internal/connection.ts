@@ -152,17 +152,28 @@ export class SshConnection {
       this.#ended = true;
       throw err;
     }
-    const decision = verifier.decision;
-    if (decision?.outcome === 'new') {
-      // accept-new: the server proved it holds the key; only now is it recorded.
-      await verifier.recordAccepted();
+    // From here the connection is authenticated: any failure must end it, or it stays ESTABLISHED.
+    try {
+      const decision = verifier.decision;
+      if (decision?.outcome === 'new') {
+        // accept-new: the server proved it holds the key; only now is it recorded.
+        await this.#record(verifier);
+      }
+      if (decision !== undefined) {
+        this.report.hostKey = { keyType: decision.result.presented.keyType, fingerprint: decision.result.presented.fingerprint, outcome: decision.outcome };
+      }
+      this.#ready = true;
+      this.#startKeepalive();
+      this.#applyRef();
+    } catch (err) {
+      this.#ready = false;
+      this.#ended = true;
+      this.#client?.removeAllListeners();
+      this.#client?.on('error', () => undefined);
+      this.#client?.end();
+      sock.destroy();
+      throw err;
     }
-    if (decision !== undefined) {
-      this.report.hostKey = { keyType: decision.result.presented.keyType, fingerprint: decision.result.presented.fingerprint, outcome: decision.outcome };
-    }
-    this.#ready = true;
-    this.#startKeepalive();
-    this.#applyRef();
     publish('connect', {
       phase: 'ready',
       connection: this.id,
@@ -172,6 +183,30 @@ export class SshConnection {
       ms: Date.now() - started,
       ...(this.report.hostKey === undefined ? {} : { fingerprint: this.report.hostKey.fingerprint }),
     });
+  }
+
+  /**
+   * Writes the key accept-new accepted. As ssh(1) (sshconnect.c: "Failed to add the host to the list
+   * of known hosts"), a file that cannot be written does not fail the connection: the key was
+   * verified by the policy the caller chose, so the connection goes on, the key stays trusted for
+   * this transport (a different key later is refused as changed), and a warning is published on
+   * `ssh-docker:transport:warning` with code `WARN_KNOWN_HOSTS_NOT_RECORDED`.
+   */
+  async #record(verifier: HostKeyVerifier): Promise<void> {
+    const { target } = this.settings;
+    try {
+      await verifier.recordAccepted();
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      const file = this.settings.recordTo ?? 'known_hosts';
+      publish('warning', {
+        code: 'WARN_KNOWN_HOSTS_NOT_RECORDED',
+        host: target.host,
+        port: target.port,
+        file,
+        message: `failed to add the host to the list of known hosts (${file}${typeof code === 'string' ? `: ${code}` : ''}); the connection goes on, but the key will be unknown again next time: make UserKnownHostsFile a writable file in a writable directory`,
+      });
+    }
   }
 
   async #openSocket(): Promise<Duplex> {

@@ -63,6 +63,20 @@ export function where(target: TransportErrorTarget): string {
 }
 
 /**
+ * An OpenSSH command line that runs `remote` on the target, for a person to paste: `ssh -p PORT
+ * user@host …`. ssh(1) takes the port only from `-p` (a `host:port` destination is a host name); an
+ * IPv6 address goes bare (`user@::1`), since brackets are only for the URL form; port 22 and an
+ * unknown user are left out, as ssh then uses its own defaults. Hosts and users starting with `-` or
+ * holding shell metacharacters never get this far (the URL and config checks refuse them).
+ */
+export function sshCommandLine(target: TransportErrorTarget, remote: string): string {
+  const host = target.host.replace(/^\[(.*)\]$/, '$1');
+  const port = target.port === undefined || target.port === 22 ? '' : `-p ${target.port} `;
+  const user = target.user === undefined || target.user === '' ? '' : `${target.user}@`;
+  return `ssh ${port}${user}${host} ${remote}`;
+}
+
+/**
  * A copy of `err` safe to keep as a `cause`: its message scrubbed, nothing else carried over. The
  * message of an ssh2 error may be the server's own text (a disconnect or channel-open-failure
  * description), so it is scrubbed as remote text: every line that holds one of `secrets` (live or
@@ -221,7 +235,7 @@ export function dialStdioFailure(
   const status = signal === null ? `exit status ${exitCode ?? 'unknown'}` : `signal ${signal}`;
   return transportError(
     'ERR_DAEMON_UNREACHABLE',
-    `docker system dial-stdio on ${at} ended early with ${status}: run \`ssh ${at} docker system dial-stdio\` to see why.${tail}`,
+    `docker system dial-stdio on ${at} ended early with ${status}: run \`${sshCommandLine(target, 'docker system dial-stdio')}\` to see why.${tail}`,
     target,
   );
 }

@@ -60,6 +60,11 @@ export async function check(args: ConnectArgs, context: CommandContext): Promise
     context.err.write(`warning: ${w.file}${w.line > 0 ? `:${String(w.line)}` : ''}: ${w.message}\n`);
   };
   subscribe('ssh-docker:transport:config', onConfigWarning);
+  // Failures ssh(1) also only warns about (a known_hosts that cannot be written under accept-new).
+  const onWarning = (message: unknown): void => {
+    context.err.write(`warning: ${(message as { message: string }).message}\n`);
+  };
+  subscribe('ssh-docker:transport:warning', onWarning);
   const out = context.out;
   let pending = false;
   try {
@@ -80,6 +85,7 @@ export async function check(args: ConnectArgs, context: CommandContext): Promise
     return report.ok ? 0 : 1;
   } finally {
     unsubscribe('ssh-docker:transport:config', onConfigWarning);
+    unsubscribe('ssh-docker:transport:warning', onWarning);
     await transport.close({ timeoutMs: 1000 });
   }
 }

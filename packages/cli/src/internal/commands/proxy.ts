@@ -61,6 +61,16 @@ export async function proxy(args: ConnectArgs & { readonly socket?: string }, co
     const fix = FIXES[shown];
     err.line(`✗ a connection could not reach the daemon: ${shown}${fix === undefined ? '' : `\n  fix: ${fix}`}`);
   };
+  // What ssh would warn about (an ssh_config setting not honoured, a known_hosts that could not be written).
+  const onConfigWarning = (message: unknown): void => {
+    const w = message as { file: string; line: number; message: string };
+    err.line(`warning: ${w.file}${w.line > 0 ? `:${String(w.line)}` : ''}: ${w.message}`);
+  };
+  const onWarning = (message: unknown): void => {
+    err.line(`warning: ${(message as { message: string }).message}`);
+  };
+  subscribe('ssh-docker:transport:config', onConfigWarning);
+  subscribe('ssh-docker:transport:warning', onWarning);
   try {
     const started = Date.now();
     const startMs = args.ssh.connectTimeoutMs ?? START_TIMEOUT_MS;
@@ -90,6 +100,8 @@ export async function proxy(args: ConnectArgs & { readonly socket?: string }, co
     return 1;
   } finally {
     unsubscribe('ssh-docker:http:proxy', onProxyEvent);
+    unsubscribe('ssh-docker:transport:config', onConfigWarning);
+    unsubscribe('ssh-docker:transport:warning', onWarning);
     await server?.close({ timeoutMs: DRAIN_MS });
     await transport.close({ timeoutMs: 1000 });
     if (server !== undefined) err.line(`Stopped; removed ${server.path}.`);
