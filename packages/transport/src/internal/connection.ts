@@ -347,7 +347,20 @@ export class SshConnection {
     this.#applyRef();
     return new Promise<DockerStream>((resolve, reject) => {
       const kind = streamLocalPath === undefined ? 'exec' : 'streamlocal';
+      // A server that never answers the open must not hold the request forever: the connect timeout bounds it.
+      let expired = false;
+      const timer = setTimeout(() => {
+        expired = true;
+        this.#refs -= 1;
+        this.#applyRef();
+        reject(transportError('ERR_REMOTE_TIMEOUT', `SSH server ${where(target)} did not open a channel within ${this.settings.connectTimeoutMs} ms: check its load and the sshd logs`, target));
+      }, this.settings.connectTimeoutMs);
       const done = (err: Error | undefined, channel: ClientChannel | undefined): void => {
+        clearTimeout(timer);
+        if (expired) {
+          channel?.close();
+          return;
+        }
         this.#refs -= 1;
         this.#applyRef();
         if (err !== undefined || channel === undefined) {
