@@ -122,6 +122,14 @@ async function prepareDirectory(path: string | undefined): Promise<{ dir: string
   return { dir, socketPath: path, created };
 }
 
+/** A file error met while making the socket (ENOENT, ENOTDIR, EACCES…) as our code: the path cannot be used. No cause: it would print a raw errno. */
+function pathError(err: unknown): unknown {
+  const code = codeOf(err);
+  if (code === undefined || !/^E[A-Z0-9]+$/.test(code)) return err;
+  const why = code === 'ENOENT' ? 'a directory on the way does not exist' : code === 'ENOTDIR' ? 'a part of it is not a directory' : code === 'EACCES' || code === 'EPERM' ? 'a directory on the way is not accessible' : 'it could not be created there';
+  return new HttpError('ERR_HTTP_UNSAFE_PATH', `the socket path cannot be used: ${why}; choose a path whose directory exists (or whose parent is a directory you own), or omit it`);
+}
+
 function listen(server: Server, path: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -154,7 +162,9 @@ export async function serveDockerSocket(connect: () => Promise<Duplex>, options:
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   if (!Number.isInteger(maxConnections) || maxConnections <= 0) throw new RangeError('maxConnections must be a positive integer');
 
-  const { dir, socketPath, created } = await prepareDirectory(options.path);
+  const { dir, socketPath, created } = await prepareDirectory(options.path).catch((err: unknown) => {
+    throw pathError(err);
+  });
   const active = new Set<{ client: Socket; channel?: Duplex }>();
   const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (client) => { relay(connect, timeoutMs, client, active); });
   server.maxConnections = maxConnections;
@@ -179,7 +189,7 @@ export async function serveDockerSocket(connect: () => Promise<Duplex>, options:
     server.close();
     if (staging !== undefined) await rm(staging, { recursive: true, force: true });
     if (created) await rm(dir, { recursive: true, force: true });
-    throw err;
+    throw pathError(err);
   }
   debug('proxy listening');
   // After listen, an error here is an accept failure (EMFILE and the like): the client that
