@@ -38,7 +38,7 @@ describe('dialStdioFailure maps an early exit of docker system dial-stdio', () =
 
   it('names a signal when dial-stdio was killed', () => {
     expect(dialStdioFailure(null, 'KILL', '', target).message).toBe(
-      'docker system dial-stdio on docker-1.example:2222 ended early with signal KILL: run `ssh docker-1.example:2222 docker system dial-stdio` to see why.',
+      'docker system dial-stdio on docker-1.example:2222 ended early with signal KILL: run `ssh -p 2222 deploy@docker-1.example docker system dial-stdio` to see why.',
     );
   });
 

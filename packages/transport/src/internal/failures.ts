@@ -9,6 +9,13 @@ export function where(target: TransportErrorTarget): string {
   return target.port === undefined || target.port === 22 ? host : `${host}:${target.port}`;
 }
 
+/** An ssh command line a person can run (`ssh -p PORT user@host COMMAND`): `host:port` is not one. */
+export function sshCommandLine(target: TransportErrorTarget, command: string): string {
+  const port = target.port === undefined || target.port === 22 ? '' : `-p ${target.port} `;
+  const user = target.user === undefined ? '' : `${target.user}@`;
+  return `ssh ${port}${user}${target.host} ${command}`;
+}
+
 /** A copy of `err` safe to keep as a `cause`: its message redacted, nothing else carried over. */
 export function safeCause(err: unknown, secrets: readonly Secret[] = []): Error | undefined {
   if (!(err instanceof Error)) return undefined;
@@ -161,7 +168,7 @@ export function dialStdioFailure(
   const status = signal === null ? `exit status ${exitCode ?? 'unknown'}` : `signal ${signal}`;
   return transportError(
     'ERR_DAEMON_UNREACHABLE',
-    `docker system dial-stdio on ${at} ended early with ${status}: run \`ssh ${at} docker system dial-stdio\` to see why.${tail}`,
+    `docker system dial-stdio on ${at} ended early with ${status}: run \`${sshCommandLine(target, 'docker system dial-stdio')}\` to see why.${tail}`,
     target,
   );
 }
