@@ -50,7 +50,7 @@ const cases: [string, () => DockerSshFixture, (f: DockerSshFixture) => Partial<D
 for (const [name, which, extra, warm] of cases) {
   test(`1,000 concurrent requests with ${name} all succeed`, async () => {
     const f = which();
-    const transport = createDockerSshTransport({ ...f.transportOptions(), ...extra(f) } as DockerSshTransportOptions);
+    const transport = createDockerSshTransport({ ...f.transportOptions(), ...extra(f) });
     const agent = createDockerAgent(() => transport.openStream());
     try {
       if (warm) expect(await ping(agent)).toBe(200);

@@ -46,6 +46,7 @@ const ESC = '\x1b]0;PWNED\x07\x1b[2J\x1b[31m\u009b1m\u202e';
 
 test.each<[string, Scenario]>([
   ['docker --version', { version: { stdout: `Docker version 27.0.0${ESC}, build x\n`, code: 0 } }],
+  // eslint-disable-next-line no-control-regex
   ['the /_ping body and Api-Version header', { answer: (p) => (p === '/_ping' ? ok(`OK${ESC}`, { 'Api-Version': `1.45${ESC.replace(/[\u0000-\u001f]/g, '')}` }) : ok('{"Version":"27"}')) }],
   ['the /version JSON', { answer: (p) => (p.endsWith('/version') ? ok(JSON.stringify({ Version: `27${ESC}`, Os: `linux${ESC}`, Arch: `x${ESC}` })) : ok('OK')) }],
   ['dial-stdio stderr', { dialExit: { stderr: `error during connect ${ESC}\n`, code: 1 } }],

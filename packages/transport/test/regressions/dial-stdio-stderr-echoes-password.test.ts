@@ -37,7 +37,7 @@ async function failingStream(stderr: (password: string) => string, form: 'direct
     knownHostsFiles: [server.knownHostsFile],
     connectTimeoutMs: 3000,
     socketVia: 'dial-stdio',
-    password: form === 'direct' ? Secret.from(PASSWORD) : async () => Secret.from(PASSWORD),
+    password: form === 'direct' ? Secret.from(PASSWORD) : () => Promise.resolve(Secret.from(PASSWORD)),
   });
   const stream = await transport.openStream();
   const err = await new Promise<Error & { code?: string }>((resolve) => {

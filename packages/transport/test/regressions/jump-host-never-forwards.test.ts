@@ -32,7 +32,7 @@ async function setup() {
     knownHostsFiles: [kh],
     connectTimeoutMs: 1000,
     socketVia: 'dial-stdio',
-    jumpCredentials: () => ({ password: async () => Secret.from('bastion-pw') }),
+    jumpCredentials: () => ({ password: () => Promise.resolve(Secret.from('bastion-pw')) }),
   });
   return { transport };
 }

@@ -26,7 +26,7 @@ test('openStream() on a server that never answers the channel open rejects with 
     knownHostsFiles: [server.knownHostsFile],
     connectTimeoutMs: 1000,
     socketVia: 'dial-stdio',
-    password: async () => Secret.from('pw'),
+    password: () => Promise.resolve(Secret.from('pw')),
   });
   const outcome = await Promise.race([
     transport.openStream().then(

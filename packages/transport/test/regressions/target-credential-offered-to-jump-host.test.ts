@@ -39,7 +39,7 @@ async function attempt(form: Form, bastionTakes: 'password' | 'keyboard-interact
   writeFileSync(kh, `${bastion.knownHostsLine}\n${target.knownHostsLine}\n`);
   const keyFile = join(home, 'id_target');
   writeFileSync(keyFile, keys.private, { mode: 0o600 });
-  const secret = (text: string) => (form === 'direct' ? Secret.from(text) : async () => Secret.from(text));
+  const secret = (text: string) => (form === 'direct' ? Secret.from(text) : () => Promise.resolve(Secret.from(text)));
   const options: DockerSshTransportOptions = {
     url: `ssh://t@127.0.0.1:${target.port}`,
     proxyJump: `b@127.0.0.1:${bastion.port}`,
@@ -53,7 +53,7 @@ async function attempt(form: Form, bastionTakes: 'password' | 'keyboard-interact
     identityFiles: [keyFile],
     password: secret(TARGET_PW),
     passphrase: secret(PASSPHRASE),
-    ...(withJumpCredentials ? { jumpCredentials: () => ({ password: async () => Secret.from(BASTION_PW) }) } : {}),
+    ...(withJumpCredentials ? { jumpCredentials: () => ({ password: () => Promise.resolve(Secret.from(BASTION_PW)) }) } : {}),
   };
   const transport = createDockerSshTransport(options);
   await transport.check({ stepTimeoutMs: 3000 });

@@ -12,7 +12,7 @@ export interface Scenario {
   /** `docker --version`: output, exit code; 'hang' never exits. */
   version?: { stdout: string; code: number } | 'hang';
   /** dial-stdio: what to write for a request to `path` (the raw bytes), or 'silent'. */
-  answer?: (path: string) => string | 'silent';
+  answer?: (path: string) => string;
   /** dial-stdio exits at once with this stderr and code. */
   dialExit?: { stderr: string; code: number };
 }
@@ -22,7 +22,7 @@ export const ok = (body: string, headers: Record<string, string> = {}): string =
     .map(([k, v]) => `${k}: ${v}\r\n`)
     .join('')}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 
-function serveHttp(channel: ServerChannel, answer: (path: string) => string | 'silent'): void {
+function serveHttp(channel: ServerChannel, answer: (path: string) => string): void {
   let buffered = '';
   channel.on('data', (chunk: Buffer) => {
     buffered += chunk.toString('latin1');
