@@ -396,7 +396,20 @@ export class SshConnection {
     this.#applyRef();
     return new Promise<DockerStream>((resolve, reject) => {
       const kind = streamLocalPath === undefined ? 'exec' : 'streamlocal';
+      // A server that never answers the open must not hold the request forever: the connect timeout bounds it.
+      let expired = false;
+      const timer = setTimeout(() => {
+        expired = true;
+        this.#refs -= 1;
+        this.#applyRef();
+        reject(transportError('ERR_REMOTE_TIMEOUT', `SSH server ${where(target)} did not open a channel within ${this.settings.connectTimeoutMs} ms: check its load and the sshd logs`, target));
+      }, this.settings.connectTimeoutMs);
       const done = (err: Error | undefined, channel: ClientChannel | undefined): void => {
+        clearTimeout(timer);
+        if (expired) {
+          channel?.close();
+          return;
+        }
         this.#refs -= 1;
         this.#applyRef();
         if (err !== undefined || channel === undefined) {
@@ -501,7 +514,19 @@ export class SshConnection {
       return Promise.reject(transportError('ERR_CONNECTION_LOST', `jump host ${where(target)} is not connected; the request can be retried`, target));
     }
     return new Promise<Duplex>((resolve, reject) => {
+      // A hop that never answers the channel open must not hold the connect forever (the target's
+      // TCP timer does not cover a forward): the hop's connect timeout bounds it.
+      let expired = false;
+      const timer = setTimeout(() => {
+        expired = true;
+        reject(transportError('ERR_CONNECT_TIMEOUT', `jump host ${where(target)} did not open a forward to ${host}:${port} within ${this.settings.connectTimeoutMs} ms: check that it can reach that address and its sshd logs`, target));
+      }, this.settings.connectTimeoutMs);
       client.forwardOut('127.0.0.1', 0, host, port, (err, channel) => {
+        clearTimeout(timer);
+        if (expired) {
+          channel?.close();
+          return;
+        }
         if (err !== undefined) {
           reject(transportError('ERR_CHANNEL_REFUSED', `jump host ${where(target)} refused to forward to ${host}:${port}: check AllowTcpForwarding in its sshd_config`, target, err, this.#secrets));
           return;
