@@ -87,8 +87,9 @@ function usage(err: UsageError, printer: Printer): number {
 
 /**
  * Runs the `ssh-docker` command line and resolves with its exit code; never calls `process.exit`
- * (except on a second Ctrl-C while `proxy` drains). Every line it writes is redacted with the
- * secrets it read from stdin.
+ * (except on a second Ctrl-C while `proxy` drains). Every line it writes has its URL passwords
+ * masked and its control characters made visible; secrets read from stdin never reach its output
+ * (remote text is scrubbed of them where it enters).
  *
  * @example
  * ```ts
@@ -105,8 +106,8 @@ function usage(err: UsageError, printer: Printer): number {
  */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const secrets: Secret[] = [];
-  const out = new Printer(io.stdout, secrets);
-  const err = new Printer(io.stderr, secrets);
+  const out = new Printer(io.stdout);
+  const err = new Printer(io.stderr);
   const env = io.env;
   // Two homes, as the two tools each have their own rule: ssh(1) takes `~` and ~/.ssh/config from
   // the password database (ssh.c: pw->pw_dir), not $HOME, so `sudo -E` or a CI job's HOME does not
@@ -165,7 +166,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   } finally {
     clearInterval(keepAlive);
     ownSignal?.dispose();
-    // The CLI kept the secrets for redaction and reconnects; nothing needs them now.
+    // The CLI kept the secrets for reconnects; nothing needs them now.
     for (const secret of secrets) secret.clear();
   }
 }

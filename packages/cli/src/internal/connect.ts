@@ -1,7 +1,9 @@
 import { dockerContextHost, fromDockerEnv } from '@ssh-docker/transport';
 import type { DockerSshTransportOptions } from '@ssh-docker/transport';
 import { formatSshUrl, parseSshUrl, Secret } from '@ssh-docker/url';
+import { timingSafeEqual } from 'node:crypto';
 import type { ConnectArgs, ParsedConnectArgs } from './args.js';
+import { UsageError } from './usage-error.js';
 
 /** The secrets read from stdin, kept by the CLI (for redaction and reconnects) until it exits. */
 export interface StdinSecrets {
@@ -29,8 +31,9 @@ export function transportOptions(
   env: Readonly<Record<string, string | undefined>>,
   homeDir: string,
 ): DockerSshTransportOptions {
-  if (/^ssh:\/\//i.test(args.target)) parseSshUrl(args.target, { allowPassword: false });
+  const parsedUrl = /^ssh:\/\//i.test(args.target) ? parseSshUrl(args.target, { allowPassword: false }) : undefined;
   const { ssh } = args;
+  refuseSecretAsUser([parsedUrl?.user, ssh.user], secrets);
   return {
     url: args.target,
     env,
@@ -52,6 +55,25 @@ export function transportOptions(
     ...(args.remoteSocket === undefined ? {} : { socketPath: args.remoteSocket }),
     ...(args.streamlocal ? { socketVia: 'streamlocal' as const } : {}),
   };
+}
+
+/**
+ * A user name typed on the command line that is the password or passphrase read from stdin (pasted
+ * into the wrong place) is refused before anything is sent: as the SSH user it would reach the
+ * server's auth log, and every message about the target would print it. Equality only: a short
+ * secret inside a real user name is a coincidence, and saying so would tell its letters.
+ */
+function refuseSecretAsUser(users: readonly (string | undefined)[], secrets: StdinSecrets): void {
+  const given = [secrets.password, secrets.passphrase].filter((s): s is Secret => s !== undefined);
+  for (const user of users) {
+    if (user === undefined || user === '') continue;
+    const bytes = Buffer.from(user, 'utf8');
+    const same = given.some((secret) => secret.use((held) => held.length === bytes.length && timingSafeEqual(held, bytes)));
+    bytes.fill(0);
+    if (same) {
+      throw new UsageError('the user name given (in the target or with -l / -o User) is the secret read from stdin, so nothing was sent: give the account name as user@host or with -l, and only the password or passphrase on stdin');
+    }
+  }
 }
 
 /** A target as the docker CLI would name it, and what to tell the user about it. */

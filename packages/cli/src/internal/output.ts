@@ -1,7 +1,6 @@
 import type { Writable } from 'node:stream';
 import { FIX_CODES, fixFor, printable } from '@ssh-docker/transport';
 import { redact } from '@ssh-docker/url';
-import type { Secret } from '@ssh-docker/url';
 
 /** The terminal sequences this program itself writes; nothing else may reach the terminal as a control. */
 export const TERMINAL = {
@@ -11,8 +10,12 @@ export const TERMINAL = {
 
 /**
  * A terminal stream that every byte of output goes through, the one place output is printed:
- * - each write is passed through `redact()` with the secrets read from stdin, so no code path can
- *   print one by mistake;
+ * - each write has its URL passwords masked (`redact()`). Secrets read from stdin are not searched
+ *   for here: masking a short passphrase inside the program's own words ("authorized_[redacted]s")
+ *   tells its letters by the shape of the masks. They are kept out at the source instead: the CLI
+ *   never formats one, and the library scrubs every piece of remote text (stderr, banners, daemon
+ *   answers, server disconnect text) with the connection's secrets where it enters, withholding
+ *   the whole line that holds one;
  * - then through `printable()`: every control character (ESC, the other C0 controls but `\n`, DEL,
  *   C1, bidi overrides) is shown visibly (`\x1b`), so text from the remote side (`docker
  *   --version`, a ping body, the version JSON, dial-stdio's stderr) can never act on the terminal.
@@ -20,11 +23,9 @@ export const TERMINAL = {
  */
 export class Printer {
   readonly #stream: Writable;
-  readonly #secrets: readonly Secret[];
 
-  constructor(stream: Writable, secrets: readonly Secret[]) {
+  constructor(stream: Writable) {
     this.#stream = stream;
-    this.#secrets = secrets;
   }
 
   /** True when the stream is a terminal (progress lines may then be redrawn). */
@@ -47,9 +48,9 @@ export class Printer {
     if (this.isTTY) this.#stream.write(sequence);
   }
 
-  /** The text with every secret and every URL password masked. */
+  /** The text with every URL password masked. */
   redact(text: string): string {
-    return redact(text, this.#secrets);
+    return redact(text);
   }
 }
 

@@ -12,7 +12,7 @@ function printed(write: (p: Printer) => void, isTTY = false): string {
   const stream = Object.assign(new PassThrough(), { isTTY });
   let out = '';
   stream.on('data', (c: Buffer) => (out += c.toString('utf8')));
-  write(new Printer(stream, []));
+  write(new Printer(stream));
   return out;
 }
 
