@@ -9,6 +9,9 @@
  * - `ERR_HTTP_TIMEOUT`: a limit on time ran out (connect timeout, request timeout).
  * - `ERR_HTTP_CLOSED`: the connection closed before the response was complete, or the agent or client was closed.
  * - `ERR_HTTP_UNSAFE_PATH`: a local socket path is in a directory that others can write to or own.
+ * - `ERR_REMOTE_NOT_HTTP`: the first bytes on a fresh stream were not an HTTP answer: the remote
+ *   account printed text of its own (a `nologin` shell, a banner, an rc file). The message quotes
+ *   their first line, made printable and cut short. The same code as the transport's `check()`.
  *
  * @example
  * ```ts
@@ -26,7 +29,8 @@ export type HttpErrorCode =
   | 'ERR_HTTP_ABORTED'
   | 'ERR_HTTP_TIMEOUT'
   | 'ERR_HTTP_CLOSED'
-  | 'ERR_HTTP_UNSAFE_PATH';
+  | 'ERR_HTTP_UNSAFE_PATH'
+  | 'ERR_REMOTE_NOT_HTTP';
 
 /**
  * Safe facts an {@link HttpError} may carry. None of them is ever a header value.
