@@ -58,7 +58,7 @@ export function notHttpError(first: Buffer): HttpError {
 export function expectHttp(stream: Duplex): Duplex {
   let seen = Buffer.alloc(0);
   const hadOwn = Object.hasOwn(stream, 'push');
-  const original = stream.push;
+  const original = (stream as { push: (this: Duplex, chunk: unknown, encoding?: BufferEncoding) => boolean }).push;
   const restore = (): void => {
     if (hadOwn) Object.defineProperty(stream, 'push', { configurable: true, writable: true, value: original });
     else delete (stream as { push?: unknown }).push;
