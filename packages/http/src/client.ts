@@ -98,6 +98,8 @@ export const DEFAULT_RECONNECT_WAIT_MS = 5_000;
 const STREAM_DIED = new Set(['ERR_CONNECTION_LOST', 'ECONNRESET', 'EPIPE', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_WRITE_AFTER_END']);
 /** Connector failures that a restarting server gives; nothing of the request was sent. */
 const SERVER_DOWN = new Set(['ERR_CONNECTION_LOST', 'ERR_CONNECTION_REFUSED']);
+/** Pause before a replay (see #sendRetrying). */
+const REPLAY_PAUSE_MS = 100;
 /** Methods that RFC 9110 §9.2.2 calls idempotent and that Docker's API uses only to read. */
 const REPLAYABLE = new Set(['GET', 'HEAD']);
 
@@ -377,40 +379,46 @@ export class DockerClient {
    */
   #sendRetrying(p: Prepared, req: DockerRequest, deadline: number | undefined, done: (err: HttpError | null, value?: DockerResponse) => void): void {
     const eligible = this.#retryIdempotent && REPLAYABLE.has(p.method) && !isReadable(p.body);
+    const where = { method: p.method, path: p.logPath };
     let replayed = false;
     let waitUntil: number | undefined;
     let backoffMs = 50;
     const { signal } = req;
+    const later = (ms: number): void => {
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        done(new HttpError('ERR_HTTP_ABORTED', 'the request was aborted by its signal', { ...where, cause: signal?.reason }));
+      };
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        attempt();
+      }, ms);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    };
     const attempt = (): void => {
       this.#send(p, req, deadline, false, (err, value, info) => {
-        if (err === null || !eligible || this.#closed) {
+        if (err === null || !eligible || this.#closed || signal?.aborted === true) {
           done(err, value as DockerResponse | undefined);
           return;
         }
-        if (!replayed && !(info?.gotBytes ?? true) && err.code === 'ERR_HTTP_CLOSED' && STREAM_DIED.has(err.causeCode ?? '')) {
-          // The stream died under the request before the daemon's answer began: replay it once.
+        const left = (deadline ?? Infinity) - Date.now();
+        if (!replayed && !(info?.gotBytes ?? true) && err.code === 'ERR_HTTP_CLOSED' && STREAM_DIED.has(err.causeCode ?? '') && left > REPLAY_PAUSE_MS) {
+          // The stream died under the request before the daemon's answer began: replay it once,
+          // after a short pause: a server that went down takes its other connections with it, and
+          // their loss arrives a moment later; the replay must not land on one of them.
           replayed = true;
-          debug('retry', { method: p.method, path: p.logPath, causeCode: err.causeCode });
-          attempt();
+          debug('retry', { ...where, causeCode: err.causeCode });
+          later(REPLAY_PAUSE_MS);
           return;
         }
         if (err.code === 'ERR_HTTP_CONNECT' && SERVER_DOWN.has(err.causeCode ?? '') && this.#reached) {
           // No stream was opened: nothing was sent. Wait for the server to come back, within bounds.
           waitUntil ??= Date.now() + this.#reconnectWaitMs;
-          const limit = Math.min(waitUntil, deadline ?? Infinity);
-          const wait = Math.min(backoffMs, limit - Date.now());
-          if (wait > 0 && signal?.aborted !== true) {
+          const wait = Math.min(backoffMs, Math.min(waitUntil, deadline ?? Infinity) - Date.now());
+          if (wait > 0) {
             backoffMs = Math.min(backoffMs * 2, 1000);
-            debug('reconnect wait', { method: p.method, path: p.logPath, causeCode: err.causeCode, waitMs: wait });
-            const onAbort = (): void => {
-              clearTimeout(timer);
-              done(new HttpError('ERR_HTTP_ABORTED', 'the request was aborted by its signal', { method: p.method, path: p.logPath, cause: signal?.reason }));
-            };
-            const timer = setTimeout(() => {
-              signal?.removeEventListener('abort', onAbort);
-              attempt();
-            }, wait);
-            signal?.addEventListener('abort', onAbort, { once: true });
+            debug('reconnect wait', { ...where, causeCode: err.causeCode, waitMs: wait });
+            later(wait);
             return;
           }
         }
