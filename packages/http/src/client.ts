@@ -83,6 +83,27 @@ export const DEFAULT_NEGOTIATE_TIMEOUT_MS = 30_000;
 export const DEFAULT_ERROR_BODY_TIMEOUT_MS = 10_000;
 
 /**
+ * Default time an idempotent request (GET, HEAD) keeps trying to get a fresh stream after its
+ * connection died or was refused, on a client that has reached the daemon before (a restarting sshd
+ * or daemon host); within the request's own `timeoutMs` and signal.
+ *
+ * @example
+ * ```ts
+ * new DockerClient(connect, { reconnectWaitMs: DEFAULT_RECONNECT_WAIT_MS * 2 });
+ * ```
+ */
+export const DEFAULT_RECONNECT_WAIT_MS = 5_000;
+
+/** Causes that say a stream or its SSH connection died: nothing of the response can have been parsed yet when no byte arrived. */
+const STREAM_DIED = new Set(['ERR_CONNECTION_LOST', 'ECONNRESET', 'EPIPE', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_WRITE_AFTER_END']);
+/** Connector failures that a restarting server gives; nothing of the request was sent. */
+const SERVER_DOWN = new Set(['ERR_CONNECTION_LOST', 'ERR_CONNECTION_REFUSED']);
+/** Pause before a replay (see #sendRetrying). */
+const REPLAY_PAUSE_MS = 100;
+/** Methods that RFC 9110 §9.2.2 calls idempotent and that Docker's API uses only to read. */
+const REPLAYABLE = new Set(['GET', 'HEAD']);
+
+/**
  * A query value; objects (e.g. `filters`) are sent as JSON, arrays as repeated keys.
  *
  * @example
@@ -168,6 +189,25 @@ export interface DockerClientOptions extends DockerAgentOptions {
   readonly maxJsonBytes?: number | undefined;
   /** Deadline of the implicit `/_ping` version negotiation, else `ERR_HTTP_TIMEOUT`. Default {@link DEFAULT_NEGOTIATE_TIMEOUT_MS}. */
   readonly negotiateTimeoutMs?: number | undefined;
+  /**
+   * Retry idempotent requests (GET, HEAD, without a stream body; never a hijack) whose stream or
+   * connection died before any byte of the response arrived: replayed once on a fresh stream, as
+   * browsers and undici do with a stale keep-alive socket. POST, PUT, DELETE are never replayed.
+   * Default true.
+   */
+  readonly retryIdempotent?: boolean | undefined;
+  /**
+   * How long such a request keeps trying to get a fresh stream while the server refuses or drops
+   * new connections (a restarting sshd), once this client has reached the daemon. Default
+   * {@link DEFAULT_RECONNECT_WAIT_MS}.
+   */
+  readonly reconnectWaitMs?: number | undefined;
+}
+
+/** What one attempt of a request found out, for the retry decision. */
+interface Attempt {
+  /** Some byte of a response arrived on the attempt's stream. */
+  readonly gotBytes: boolean;
 }
 
 function deadlineOf(req: DockerRequest): number | undefined {
@@ -233,8 +273,12 @@ export class DockerClient {
   readonly #maxHeaderSize: number;
   readonly #maxJsonBytes: number;
   readonly #negotiateTimeoutMs: number;
+  readonly #retryIdempotent: boolean;
+  readonly #reconnectWaitMs: number;
   #version: Promise<string> | undefined;
   #closed = false;
+  // The daemon answered this client at least once: a refused connection is then a restart, not a wrong address.
+  #reached = false;
 
   /**
    * @param connect - Opens one fresh stream to the daemon per call (ignored when `options.agent` is given).
@@ -254,6 +298,9 @@ export class DockerClient {
     this.#maxHeaderSize = checkPositive('maxHeaderSize', options.maxHeaderSize, DEFAULT_MAX_HEADER_SIZE);
     this.#maxJsonBytes = checkPositive('maxJsonBytes', options.maxJsonBytes, DEFAULT_MAX_JSON_BYTES);
     this.#negotiateTimeoutMs = checkPositive('negotiateTimeoutMs', options.negotiateTimeoutMs, DEFAULT_NEGOTIATE_TIMEOUT_MS);
+    if (options.retryIdempotent !== undefined && typeof options.retryIdempotent !== 'boolean') throw new TypeError('retryIdempotent must be a boolean');
+    this.#retryIdempotent = options.retryIdempotent ?? true;
+    this.#reconnectWaitMs = checkPositive('reconnectWaitMs', options.reconnectWaitMs, DEFAULT_RECONNECT_WAIT_MS);
   }
 
   /**
@@ -316,11 +363,69 @@ export class DockerClient {
   async #request(req: DockerRequest, deadline: number | undefined): Promise<DockerResponse> {
     const prepared = await this.#prepare(req, 'GET', deadline);
     return new Promise<DockerResponse>((resolve, reject) => {
-      this.#send(prepared, req, deadline, false, (err, value) => {
+      this.#sendRetrying(prepared, req, deadline, (err, value) => {
         if (err !== null) reject(err);
         else resolve(value as DockerResponse);
       });
     });
+  }
+
+  /**
+   * Sends a request; an idempotent one that failed before any byte of its response arrived because
+   * its stream or SSH connection died is sent once more on a fresh stream. While the server refuses
+   * new connections (a restart), opening that stream is tried again with backoff, for at most
+   * `reconnectWaitMs`: a failed open sent nothing, so trying it again replays nothing.
+   * Everything else (POST and the other methods, a stream body, a response that began) is reported.
+   */
+  #sendRetrying(p: Prepared, req: DockerRequest, deadline: number | undefined, done: (err: HttpError | null, value?: DockerResponse) => void): void {
+    const eligible = this.#retryIdempotent && REPLAYABLE.has(p.method) && !isReadable(p.body);
+    const where = { method: p.method, path: p.logPath };
+    let replayed = false;
+    let waitUntil: number | undefined;
+    let backoffMs = 50;
+    const { signal } = req;
+    const later = (ms: number): void => {
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        done(new HttpError('ERR_HTTP_ABORTED', 'the request was aborted by its signal', { ...where, cause: signal?.reason }));
+      };
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        attempt();
+      }, ms);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    };
+    const attempt = (): void => {
+      this.#send(p, req, deadline, false, (err, value, info) => {
+        if (err === null || !eligible || this.#closed || signal?.aborted === true) {
+          done(err, value as DockerResponse | undefined);
+          return;
+        }
+        const left = (deadline ?? Infinity) - Date.now();
+        if (!replayed && !(info?.gotBytes ?? true) && err.code === 'ERR_HTTP_CLOSED' && STREAM_DIED.has(err.causeCode ?? '') && left > REPLAY_PAUSE_MS) {
+          // The stream died under the request before the daemon's answer began: replay it once,
+          // after a short pause: a server that went down takes its other connections with it, and
+          // their loss arrives a moment later; the replay must not land on one of them.
+          replayed = true;
+          debug('retry', { ...where, causeCode: err.causeCode });
+          later(REPLAY_PAUSE_MS);
+          return;
+        }
+        if (err.code === 'ERR_HTTP_CONNECT' && SERVER_DOWN.has(err.causeCode ?? '') && this.#reached) {
+          // No stream was opened: nothing was sent. Wait for the server to come back, within bounds.
+          waitUntil ??= Date.now() + this.#reconnectWaitMs;
+          const wait = Math.min(backoffMs, Math.min(waitUntil, deadline ?? Infinity) - Date.now());
+          if (wait > 0) {
+            backoffMs = Math.min(backoffMs * 2, 1000);
+            debug('reconnect wait', { ...where, causeCode: err.causeCode, waitMs: wait });
+            later(wait);
+            return;
+          }
+        }
+        done(err);
+      });
+    };
+    attempt();
   }
 
   /**
@@ -459,13 +564,25 @@ export class DockerClient {
     }
   }
 
-  #send(p: Prepared, req: DockerRequest, deadline: number | undefined, upgrade: boolean, done: (err: HttpError | null, value?: DockerResponse | Duplex) => void): void {
+  #send(
+    p: Prepared,
+    req: DockerRequest,
+    deadline: number | undefined,
+    upgrade: boolean,
+    done: (err: HttpError | null, value?: DockerResponse | Duplex, attempt?: Attempt) => void,
+  ): void {
     const started = Date.now();
     const where = { method: p.method, path: p.logPath };
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
     let out: PassThrough | undefined;
     const { signal } = req;
+    // Whether any byte of a response arrived decides whether a failed request may be replayed.
+    let gotBytes = false;
+    let stream: Duplex | undefined;
+    const sawBytes = (): void => {
+      gotBytes = true;
+    };
 
     const cleanup = (): void => {
       if (timer !== undefined) clearTimeout(timer);
@@ -475,6 +592,7 @@ export class DockerClient {
       if (settled) return;
       settled = true;
       cleanup();
+      stream?.removeListener('data', sawBytes);
       if (err !== null) {
         signal?.removeEventListener('abort', onAbort);
         debug('request failed', { ...where, code: err.code, statusCode: err.statusCode });
@@ -483,7 +601,7 @@ export class DockerClient {
       } else if (upgrade) {
         signal?.removeEventListener('abort', onAbort);
       }
-      done(err, value);
+      done(err, value, { gotBytes });
     };
 
     if (upgrade) {
@@ -508,6 +626,15 @@ export class DockerClient {
       // Headers were validated already; what remains is Node refusing an option, never a header value.
       settle(new HttpError('ERR_HTTP_PROTOCOL', 'Node refused to build the request; check method and path', { ...where, cause: err }));
       return;
+    }
+
+    if (!upgrade) {
+      // Node's parser already reads the stream in flowing mode: one more 'data' listener changes nothing.
+      cr.once('socket', (socket: Duplex) => {
+        if (settled) return;
+        stream = socket;
+        socket.on('data', sawBytes);
+      });
     }
 
     cr.on('error', (err: Error) => {
@@ -538,6 +665,7 @@ export class DockerClient {
     }
 
     cr.on('response', (res: IncomingMessage) => {
+      this.#reached = true;
       // The time limit stays on until the error body (below) is read or the body is handed over:
       // a daemon that answers 500 and then stalls must not hang the request.
       const statusCode = res.statusCode ?? 0;
@@ -588,6 +716,7 @@ export class DockerClient {
     });
 
     cr.on('upgrade', (res: IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.#reached = true;
       cleanup();
       const statusCode = res.statusCode ?? 0;
       debug('upgraded', { ...where, statusCode, durationMs: Date.now() - started });
@@ -622,6 +751,8 @@ export class DockerClient {
   }
 
   #mapError(err: Error, where: { method: string; path: string }): HttpError {
+    // The stream's first bytes were not HTTP: the same error, now naming the request.
+    if (err instanceof HttpError && err.code === 'ERR_REMOTE_NOT_HTTP' && err.path === undefined) return new HttpError(err.code, err.message, where);
     // Ours already (connector failure, abort, timeout): keep it as it is.
     if (err instanceof HttpError) return err;
     const code = codeOf(err) ?? '';

@@ -13,6 +13,9 @@
  * - `ERR_HTTP_SOCKET_PATH`: the socket path cannot be used: its directory is missing, or something
  *   other than a stale socket of ours is there, or the file system refused (the message names it).
  * - `ERR_HTTP_SOCKET_IN_USE`: another process is listening on the socket path.
+ * - `ERR_REMOTE_NOT_HTTP`: the first bytes on a fresh stream were not an HTTP answer: the remote
+ *   account printed text of its own (a `nologin` shell, a banner, an rc file). The message quotes
+ *   their first line, made printable and cut short. The same code as the transport's `check()`.
  *
  * @example
  * ```ts
@@ -32,7 +35,8 @@ export type HttpErrorCode =
   | 'ERR_HTTP_CLOSED'
   | 'ERR_HTTP_UNSAFE_PATH'
   | 'ERR_HTTP_SOCKET_PATH'
-  | 'ERR_HTTP_SOCKET_IN_USE';
+  | 'ERR_HTTP_SOCKET_IN_USE'
+  | 'ERR_REMOTE_NOT_HTTP';
 
 /**
  * Safe facts an {@link HttpError} may carry. None of them is ever a header value.

@@ -365,7 +365,7 @@ function relay(connect: Connector, timeoutMs: number, client: Socket, active: Se
     debug('proxy close', { active: active.size });
   });
 
-  openStream(connect, { timeoutMs, signal: abort.signal }, (err, channel) => {
+  openStream(connect, { timeoutMs, signal: abort.signal, expectHttp: false }, (err, channel) => {
     if (err !== null || channel === undefined) {
       channels.proxy.publish({ event: 'error', active: active.size, code: err?.code, causeCode: err?.causeCode });
       client.destroy();

@@ -199,9 +199,30 @@ describe('DockerClient', () => {
     expect(err.message).toBe('the response headers are larger than maxHeaderSize (1024 bytes); raise maxHeaderSize if the daemon is trusted');
   });
 
-  test('garbage instead of HTTP is ERR_HTTP_PROTOCOL', async () => {
+  test('text instead of HTTP is ERR_REMOTE_NOT_HTTP quoting its first line, made printable', async () => {
     const client = await raw((socket) => {
-      socket.once('data', () => socket.end('SSH-2.0-OpenSSH_9.6\r\n'));
+      socket.once('data', () => socket.end('This account is \x1b]0;pwned\x07currently not available.\r\nsecond line\n'));
+    });
+    const err = await rejection(client.request({ path: '/x' }));
+    expect(err).toMatchObject({ code: 'ERR_REMOTE_NOT_HTTP', method: 'GET', path: '/v1.41/x' });
+    expect(err.message).toBe(
+      'the stream to the Docker daemon began with "This account is \\x1b]0;pwned\\x07currently not available.", not an HTTP answer: the remote account prints text of its own before the daemon answers — likely its login shell (nologin, a menu), a banner, or an rc file (~/.bashrc, ~/.profile) that prints in non-interactive sessions; `ssh USER@HOST true` must print nothing',
+    );
+  });
+
+  test('a first line that is long or holds a URL password is cut and masked', async () => {
+    const client = await raw((socket) => {
+      socket.once('data', () => socket.end(`see ssh://me:hunter2@example ${'x'.repeat(300)}\n`));
+    });
+    const err = await rejection(client.request({ path: '/x' }));
+    expect(err.code).toBe('ERR_REMOTE_NOT_HTTP');
+    expect(err.message).not.toContain('hunter2');
+    expect(err.message).toContain(`"see ssh://me:[redacted]@example ${'x'.repeat(120 - 'see ssh://me:[redacted]@example '.length)}…"`);
+  });
+
+  test('bytes that begin like HTTP and then are not are still ERR_HTTP_PROTOCOL', async () => {
+    const client = await raw((socket) => {
+      socket.once('data', () => socket.end('HTTP/9 what\r\n\r\n'));
     });
     const err = await rejection(client.request({ path: '/x' }));
     expect(err.code).toBe('ERR_HTTP_PROTOCOL');

@@ -1,8 +1,8 @@
 /**
  * Long runs, scaled by SOAK_SCALE (1 = full; CI runs 0.05):
- * - 20,000 requests with sshd restarted every 2,000: every request either succeeds or is reported
- *   with one of our codes (none lost), and file descriptors, SSH connections and remote dial-stdio
- *   processes are back to their baseline at the end.
+ * - 20,000 GETs with sshd restarted every 2,000: every one succeeds (a GET whose stream died before
+ *   its answer began is replayed once on a fresh stream), none is lost, and file descriptors, SSH
+ *   connections and remote dial-stdio processes are back to their baseline at the end.
  * - 20% packet loss plus 100 ms delay: a 256 MiB image download and upload, byte-identical.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -125,7 +125,9 @@ describe('soak', () => {
     expect(restarts).toBe(RESTARTS);
     expect(outcomes.get('lost') ?? 0).toBe(0);
     expect(Object.keys(figures).filter((k) => k.startsWith('foreign') || k === 'wrong answer')).toEqual([]);
-    expect(outcomes.get('ok') ?? 0).toBeGreaterThan(0);
+    // Every request is a GET: one whose stream or connection died before its answer began is
+    // replayed once on a fresh stream, waiting for sshd to accept again (issue 12.4), so none is reported.
+    expect(figures).toEqual({ ok: REQUESTS });
     expect(fdsAfter).toBeLessThanOrEqual(fdsBefore);
     expect(sshdAfter).toBeLessThanOrEqual(sshdBefore);
     expect(dialStdio).toBe(0);

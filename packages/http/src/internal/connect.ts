@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { HttpError, codeOf } from '../errors.js';
 import { channels, debug } from './diagnostics.js';
+import { expectHttp } from './sniff.js';
 import { asSocket } from './socket.js';
 
 /** Opens one fresh byte stream to the Docker daemon (for the transport: one dial-stdio channel). */
@@ -19,6 +20,11 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 interface OpenOptions {
   readonly timeoutMs: number;
   readonly signal?: AbortSignal | undefined;
+  /**
+   * Fail the stream with `ERR_REMOTE_NOT_HTTP` when its first bytes cannot begin an HTTP response
+   * (default true). The socket proxy turns it off: it relays bytes untouched.
+   */
+  readonly expectHttp?: boolean | undefined;
 }
 
 /** Caller mistakes are TypeErrors, thrown at construction, not at the first request. */
@@ -133,7 +139,7 @@ export function openStream(connect: Connector, options: OpenOptions, callback: (
         );
         return;
       }
-      finish(null, asSocket(stream));
+      finish(null, asSocket(options.expectHttp === false ? stream : expectHttp(stream)));
   }
 }
 

@@ -5,7 +5,7 @@ import { DockerClient, type HttpError } from '../../src/index.js';
 import { startRawServer, type LocalServer } from '../helpers/servers.js';
 
 const numRuns = Number(process.env.FC_NUM_RUNS ?? 1000);
-const OUR_CODES = ['ERR_HTTP_STATUS', 'ERR_HTTP_PROTOCOL', 'ERR_HTTP_CLOSED', 'ERR_HTTP_TIMEOUT'];
+const OUR_CODES = ['ERR_HTTP_STATUS', 'ERR_HTTP_PROTOCOL', 'ERR_HTTP_CLOSED', 'ERR_HTTP_TIMEOUT', 'ERR_REMOTE_NOT_HTTP'];
 
 let server: LocalServer<Server>;
 let next: Buffer = Buffer.alloc(0);

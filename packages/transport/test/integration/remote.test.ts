@@ -223,4 +223,21 @@ describe('remote side', () => {
       await transport.close();
     }
   });
+  it('check() says ERR_REMOTE_NOT_HTTP, quoting what the nologin shell printed, for a user whose shell is nologin', async () => {
+    const transport = createDockerSshTransport(options({ user: fixture.nologinUser }));
+    try {
+      const report = await transport.check();
+      expect(report.ok).toBe(false);
+      const step = report.steps.find((s) => s.status === 'failed');
+      expect(step).toMatchObject({ name: 'docker CLI', code: 'ERR_REMOTE_NOT_HTTP' });
+      expect(step?.detail).toBe(
+        `the output of \`docker --version\` on ${at()} began with "This account is currently not available.", not an HTTP answer: the account ${fixture.nologinUser} prints text of its own — likely its login shell (nologin, a menu), a banner, or an rc file (~/.bashrc, ~/.profile) that prints in non-interactive sessions. \`ssh ${fixture.port === 22 ? '' : `-p ${fixture.port} `}${fixture.nologinUser}@${fixture.host} true\` must print nothing.`,
+      );
+      // Not the misleading answer of before: sshd's "Could not chdir to home directory" on stderr is not the cause.
+      expect(step?.detail).not.toMatch(/chdir|ERR_DAEMON_UNREACHABLE/);
+      expect(step?.fix).toContain('make its login shell a real shell (not nologin)');
+    } finally {
+      await transport.close();
+    }
+  });
 });
