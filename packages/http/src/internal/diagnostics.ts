@@ -14,6 +14,8 @@ export const channels = {
   error: channel('ssh-docker:http:error'),
   /** `{ durationMs }` or `{ code, causeCode? }` when the connector settles. */
   connect: channel('ssh-docker:http:connect'),
+  /** `{ reason }` when the agent closes an idle kept-alive stream because its channel is needed elsewhere. */
+  reclaim: channel('ssh-docker:http:reclaim'),
   /** `{ event: 'accept' | 'close' | 'error', active, code? }` for the local socket proxy. */
   proxy: channel('ssh-docker:http:proxy'),
 } as const;

@@ -121,6 +121,11 @@ export class SshConnection {
     return this.#secrets;
   }
 
+  /** The streams open on this connection now (read-only view, for the pool's reclaim signal). */
+  get streams(): ReadonlySet<DockerStream> {
+    return this.#streams;
+  }
+
   /** Hands a ready connection to a new owner (the pool taking over the one `check()` made). */
   rehome(hooks: ConnectionHooks): void {
     this.#onEnd = hooks.onEnd;

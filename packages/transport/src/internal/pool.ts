@@ -2,7 +2,9 @@ import type { TransportError, TransportErrorTarget } from '../errors.js';
 import { ChannelRefused, SshConnection } from './connection.js';
 import type { ChannelChoice, ConnectionHooks, ConnectionSettings } from './connection.js';
 import { transportError, where } from './failures.js';
+import { CHANNEL_WANTED_EVENT } from './stream.js';
 import type { DockerStream } from './stream.js';
+import { publish } from './diagnostics.js';
 
 /** How many times a connect that the server dropped before the handshake (MaxStartups) is retried. */
 const CONNECT_RETRIES = 4;
@@ -50,6 +52,12 @@ export interface PoolStats {
   connectionsLost: number;
   channelRefusals: number;
   streamsOpened: number;
+  /**
+   * Channels the transport can have open at once, now: the session limit learned on each
+   * connection (OpenSSH MaxSessions, from refused opens), plus `maxChannelsPerConnection` for each
+   * connection not made yet. HTTP clients cap their pooled streams at it.
+   */
+  channelCapacity: number;
 }
 
 /**
@@ -114,6 +122,7 @@ export class ConnectionPool {
         const stream = await connection.openChannel(choice);
         // From here the stream itself holds the slot (the connection counts it until it is released).
         release();
+        stream.setBudget(this.#budget);
         if (!probe) this.#counts.streamsOpened += 1;
         return stream;
       } catch (err) {
@@ -185,9 +194,11 @@ export class ConnectionPool {
     let entry = this.#findFree();
     if (entry === undefined && this.#entries.size < this.#limits.maxConnections) entry = this.#open(settings);
     if (entry !== undefined) return this.#whenReady(this.#reserve(entry));
-    return new Promise<Reservation>((resolve, reject) => {
+    const waiting = new Promise<Reservation>((resolve, reject) => {
       this.#waiters.push({ resolve, reject });
     }).then((reservation) => this.#whenReady(reservation));
+    this.#reclaim();
+    return waiting;
   }
 
   /** A slot for a probe: a free one on a connection the pool has (ready or being made), or the next one freed. */
@@ -283,6 +294,38 @@ export class ConnectionPool {
     return true;
   }
 
+  /** What every stream of the pool reports as its budget (see DockerStream.channelCapacity). */
+  readonly #budget = (): { capacity: number; wanted: number } => ({ capacity: this.#capacity(), wanted: this.#waiters.length });
+
+  #capacity(): number {
+    let capacity = 0;
+    let made = 0;
+    for (const entry of this.#entries.values()) {
+      if (entry.connection.ended) continue;
+      made += 1;
+      capacity += entry.limit;
+    }
+    return capacity + Math.max(0, this.#limits.maxConnections - made) * this.#limits.maxChannelsPerConnection;
+  }
+
+  /**
+   * An open waits for a channel: asks the pool's streams, one at a time, whether one is idle in a
+   * client's pool (that client closes it on this event); stops at the first one closed. Its channel
+   * then goes to the waiter. Busy streams ignore the event.
+   */
+  #reclaim(): void {
+    for (const entry of this.#entries.values()) {
+      for (const stream of entry.connection.streams) {
+        if (stream.destroyed || stream.listenerCount(CHANNEL_WANTED_EVENT) === 0) continue;
+        stream.emit(CHANNEL_WANTED_EVENT);
+        if (stream.destroyed) {
+          publish('stream', { phase: 'reclaimed', connection: entry.connection.id, host: entry.connection.settings.target.host, port: entry.connection.settings.target.port });
+          return;
+        }
+      }
+    }
+  }
+
   /** Hands free slots to waiters, and opens connections for those left waiting; probes get what slots remain. */
   #pump(): void {
     while (this.#waiters.length > 0) {
@@ -317,7 +360,7 @@ export class ConnectionPool {
       if (connection.ready && !connection.ended) ready += 1;
       openStreams += connection.openStreams;
     }
-    return { ...this.#counts, connections: this.#entries.size, readyConnections: ready, openStreams, queued: this.#waiters.length };
+    return { ...this.#counts, connections: this.#entries.size, readyConnections: ready, openStreams, queued: this.#waiters.length, channelCapacity: this.#capacity() };
   }
 
   /** Refuses new streams; waits for open ones up to `timeoutMs`, then ends them with ERR_TRANSPORT_CLOSED. */

@@ -34,6 +34,21 @@ export interface StreamHost {
   setRef(ref: boolean): void;
 }
 
+/**
+ * What the pool behind a stream can carry, read live: the channels it can have open at once (the
+ * session limit it learned, per host) and the opens waiting for one. Set by the pool.
+ */
+export interface ChannelBudget {
+  readonly capacity: number;
+  readonly wanted: number;
+}
+
+/**
+ * The event a stream emits when an open on its transport waits for a channel: a client holding
+ * this stream idle should close it (the agent of `@ssh-docker/http` does); a busy one ignores it.
+ */
+export const CHANNEL_WANTED_EVENT = 'channelwanted';
+
 export interface DockerStreamOptions {
   readonly channel: ClientChannel;
   /** `exec` runs dial-stdio (a remote process to end on destroy); `streamlocal` is a bare socket. */
@@ -71,6 +86,7 @@ export class DockerStream extends Duplex {
   #lastActivity = Date.now();
   #sawData = false;
   readonly #inbox: (Buffer | null | (() => void))[] = [];
+  #budget: (() => ChannelBudget) | undefined;
 
   /** Socket-like fields some clients read. */
   readonly connecting = false;
@@ -253,6 +269,25 @@ export class DockerStream extends Duplex {
       if (!this.#released) this.#host.setRef(false);
     }
     callback(error);
+  }
+
+  /** Called once by the pool that opened the stream. */
+  setBudget(budget: () => ChannelBudget): void {
+    this.#budget = budget;
+  }
+
+  /**
+   * How many channels the transport behind this stream can have open at once, now (what it learned
+   * of the server's MaxSessions, over all its connections). HTTP clients pooling these streams cap
+   * their connections at it, so that no open waits for a channel the same client holds idle.
+   */
+  get channelCapacity(): number | undefined {
+    return this.#budget?.().capacity;
+  }
+
+  /** How many opens on the transport wait for a channel now: an idle stream is best closed when it is not 0. */
+  get channelsWanted(): number {
+    return this.#budget?.().wanted ?? 0;
   }
 
   /** Emits `timeout` after `ms` without data either way, as `net.Socket#setTimeout` does; 0 turns it off. */
