@@ -24,7 +24,7 @@ export const DEFAULT_MAX_SOCKETS = 64;
  * createDockerAgent(connect, { maxFreeSockets: 4 });
  * ```
  */
-export const DEFAULT_MAX_FREE_SOCKETS = DEFAULT_MAX_SOCKETS;
+export const DEFAULT_MAX_FREE_SOCKETS: number = 64; // the same as DEFAULT_MAX_SOCKETS
 
 /**
  * Default time an idle kept-alive connection is kept before it is closed.

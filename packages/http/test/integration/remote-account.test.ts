@@ -54,7 +54,7 @@ describe('a remote account whose shell is nologin', () => {
       const docker = new Docker({ agent, protocol: 'http', host: 'docker', port: 80 } as Docker.DockerOptions);
       const viaDockerode = await docker.ping().catch((e: unknown) => e);
       expect(viaDockerode).toMatchObject({ code: 'ERR_REMOTE_NOT_HTTP' });
-      expect(String((viaDockerode as Error).message)).toContain(QUOTED);
+      expect((viaDockerode as Error).message).toContain(QUOTED);
     } finally {
       agent.destroy();
     }
