@@ -10,7 +10,7 @@ import { demux, DockerClient } from '@ssh-docker/http';
 import type { HttpErrorCode } from '@ssh-docker/http';
 
 const numRuns = Number(process.env.FC_NUM_RUNS ?? 1000);
-const HTTP_CODES: readonly HttpErrorCode[] = ['ERR_HTTP_STATUS', 'ERR_HTTP_PROTOCOL', 'ERR_HTTP_UPGRADE', 'ERR_HTTP_CLOSED', 'ERR_HTTP_TIMEOUT'];
+const HTTP_CODES: readonly HttpErrorCode[] = ['ERR_HTTP_STATUS', 'ERR_HTTP_PROTOCOL', 'ERR_HTTP_UPGRADE', 'ERR_HTTP_CLOSED', 'ERR_HTTP_TIMEOUT', 'ERR_REMOTE_NOT_HTTP'];
 
 /** A channel that answers the first request bytes with `parts`, one per tick, then ends. */
 function hostileChannel(parts: readonly Buffer[], endAfter: boolean): Duplex {

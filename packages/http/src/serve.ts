@@ -95,9 +95,22 @@ const MAX_SOCKET_PATH_BYTES = 103;
 /** Raw file-system failures on the socket path, as a documented code naming the path and the fix. */
 function pathFailure(err: unknown, what: string): never {
   if (err instanceof HttpError) throw err;
-  const code = codeOf(err) ?? 'unknown';
-  throw new HttpError('ERR_HTTP_SOCKET_PATH', `${what} failed (${code}); choose a socket path in an existing directory you own`);
+  const reason = FILE_SYSTEM_REASONS[codeOf(err) ?? ''] ?? 'the file system refused';
+  throw new HttpError('ERR_HTTP_SOCKET_PATH', `${what} failed: ${reason}; choose a socket path in an existing directory you own`);
 }
+
+/** The file system's refusals in words: a raw errno is not one of our codes and says nothing to a user. */
+const FILE_SYSTEM_REASONS: Readonly<Record<string, string>> = {
+  ENOENT: 'a directory on the path does not exist',
+  ENOTDIR: 'a part of the path is a file, not a directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ELOOP: 'too many symbolic links',
+  ENAMETOOLONG: 'the path is too long',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'no space left on the device',
+  EADDRINUSE: 'the address is in use',
+};
 
 function isUnsafeAncestor(info: { uid: number; mode: number }, uid: number | undefined): string | undefined {
   // misc.c safe_path(): every directory up to `/` must be owned by root or the user, and not
