@@ -120,14 +120,14 @@ describe('ProxyJump chains from ssh_config, resolved before anything connects', 
     }
   });
 
-  it("refuses the first jump host's ProxyCommand (ssh would run it), and ignores a later hop's (ssh's -J overrides it)", async () => {
-    const { configFile, done } = withConfig(['Host first', '  HostName 127.0.0.1', '  Port 1', '  ProxyCommand nc %h %p', 'Host later', '  ProxyCommand nc %h %p', 'Host plain', '  HostName 127.0.0.1', '  Port 1']);
+  it("runs the first jump host's ProxyCommand (as ssh does), and ignores a later hop's (ssh's -J overrides it)", async () => {
+    const { configFile, done } = withConfig(['Host first', '  HostName 127.0.0.1', '  Port 1', '  ProxyCommand /bin/sh -c "echo first-hop-proxy >&2; exit 5"', 'Host later', '  ProxyCommand /bin/sh -c "echo later-hop-proxy >&2; exit 6"', 'Host plain', '  HostName 127.0.0.1', '  Port 1']);
     const refused = createDockerSshTransport({ url: 'ssh://u@target', configFile, agent: false, knownHostsFiles: [], proxyJump: 'first,later' });
     const ignored = createDockerSshTransport({ url: 'ssh://u@target', configFile, agent: false, knownHostsFiles: [], proxyJump: 'plain,later' });
     try {
       await expect(refused.openStream()).rejects.toMatchObject({
-        code: 'ERR_SSH_CONFIG',
-        message: 'ProxyCommand for the jump host first is not supported: use ProxyJump for it instead',
+        code: 'ERR_PROXY_COMMAND',
+        message: 'the ProxyCommand for 127.0.0.1:1 exited with code 5 before the SSH handshake completed; its stderr:\n  first-hop-proxy\nRun the command by hand (ssh -G first shows it expanded) to see why',
       });
       // Resolution passes; the first hop is then tried over TCP, and refused.
       await expect(ignored.openStream()).rejects.toMatchObject({ code: 'ERR_CONNECTION_REFUSED' });
