@@ -7,6 +7,8 @@
 export type TransportErrorCode =
   | 'ERR_SSH_CONFIG'
   | 'ERR_DOCKER_CONTEXT'
+  /** The ProxyCommand (ssh_config or the `proxyCommand` option) ended before the SSH handshake completed (its stderr is quoted in the message). */
+  | 'ERR_PROXY_COMMAND'
   | 'ERR_AUTH_FAILED'
   /** A new connection needed a password or passphrase given as a Secret, already cleared by the first one: pass a provider. */
   | 'ERR_SECRET_SPENT'

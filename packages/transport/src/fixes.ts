@@ -45,6 +45,8 @@ interface Words {
   readonly localSocket: string;
   /** How to supply a one-time password again for a new connection. */
   readonly reconnect: string;
+  /** Turning a configured ProxyCommand off. */
+  readonly noProxyCommand: string;
 }
 
 const WORDS: Readonly<Record<FixAudience, Words>> = {
@@ -64,6 +66,7 @@ const WORDS: Readonly<Record<FixAudience, Words>> = {
     reference: 'the option types and their TSDoc',
     localSocket: "serveDockerSocket's path",
     reconnect: 'pass a provider (() => Promise<Secret>) instead of a Secret to reconnect',
+    noProxyCommand: '`proxyCommand: false`',
   },
   cli: {
     user: '-l or user@',
@@ -81,6 +84,7 @@ const WORDS: Readonly<Record<FixAudience, Words>> = {
     reference: '--help',
     localSocket: 'a --socket path',
     reconnect: 'run the command again to pipe it in anew',
+    noProxyCommand: '-o ProxyCommand=none',
   },
 };
 
@@ -109,6 +113,8 @@ const FIX_TABLE = {
   // @ssh-docker/transport
   ERR_DOCKER_CONTEXT: () => 'check DOCKER_HOST and DOCKER_CONTEXT, or the context named (docker context ls shows what the docker CLI sees)',
   ERR_SECRET_SPENT: (w) => `a password or passphrase given once serves one SSH connection and is then wiped: ${w.reconnect}, or use a key or ssh-agent`,
+  ERR_PROXY_COMMAND: (w) =>
+    `the ProxyCommand ended before the SSH handshake: read its stderr in the message and run it by hand (ssh -G HOST shows it expanded); fix it in ssh_config, or turn it off with ${w.noProxyCommand}`,
   ERR_SSH_CONFIG: () => 'fix the ssh_config entry named in the message (`ssh -G <host>` shows what ssh sees)',
   ERR_AUTH_FAILED: (w) => `check the user (${w.user}), the key (${w.identity}) and ~/.ssh/authorized_keys on the host, or load the key into ssh-agent`,
   ERR_CONNECT_TIMEOUT: (w) => `check the address, the port and firewalls between here and the host; a slow link may need a longer ${w.timeout}`,

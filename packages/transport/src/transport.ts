@@ -95,8 +95,23 @@ export interface DockerSshTransportOptions {
    * the Secret is cleared after that connection's handshake; a value above 1 then throws a RangeError.
    */
   readonly maxConnections?: number;
-  /** Jump hosts (`[user@]host[:port][,…]`, as ssh `-J`): default ProxyJump from the config; `false` for none. Each hop's host key is verified. */
+  /**
+   * Jump hosts (`[user@]host[:port][,…]`, as ssh `-J`): default ProxyJump from the config; `false` for none
+   * (as `-J none`, a ProxyCommand from the config still applies: pass `proxyCommand: false` too). Each
+   * hop's host key is verified. A string here wins over a ProxyCommand from the config.
+   */
   readonly proxyJump?: string | false;
+  /**
+   * A command whose stdin and stdout reach the SSH server, as ssh's `-o ProxyCommand=…` (e.g.
+   * `'nc %h %p'`, `'ssh -W %h:%p bastion'`, `'aws ssm start-session --target %h …'`): default ProxyCommand
+   * from the config; `false` (or `'none'`) for none. It is never taken from the URL. `%h %p %r %n %k %%`
+   * are expanded (values holding shell syntax are refused, as by OpenSSH), then it runs as `exec
+   * <command>` under `/bin/sh -c` with `env`. Its stderr is kept (bounded) and quoted, scrubbed, in
+   * `ERR_PROXY_COMMAND` when it ends before the handshake; it is ended (and waited for) with its
+   * connection. Whichever of ProxyCommand and ProxyJump is obtained first wins, as in ssh; giving both
+   * options is a TypeError (ssh: "Cannot specify -J with ProxyCommand").
+   */
+  readonly proxyCommand?: string | false;
   /** Replaces the hardened algorithm profile (kex, cipher, hmac, compress; host keys come from known_hosts). */
   readonly algorithms?: Omit<Algorithms, 'serverHostKey'>;
   /** For hermetic use and tests: the home directory (default: the passwd entry's, as ssh; not `$HOME`), environment and local user ssh_config resolution sees. */
@@ -189,6 +204,13 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
     throw new TypeError("socketVia must be 'auto', 'dial-stdio' or 'streamlocal'");
   }
   if (options.socketVia === 'streamlocal' && options.socketPath === undefined) throw new TypeError("socketVia 'streamlocal' needs a socketPath");
+  if (options.proxyCommand !== undefined && options.proxyCommand !== false) {
+    // eslint-disable-next-line no-control-regex
+    if (typeof options.proxyCommand !== 'string' || options.proxyCommand.trim() === '' || /[\u0000-\u001f\u007f]/.test(options.proxyCommand)) {
+      throw new TypeError('proxyCommand must be a non-empty command without control characters, or false');
+    }
+    if (typeof options.proxyJump === 'string' && options.proxyCommand.trim() !== 'none') throw new TypeError('proxyCommand and proxyJump exclude each other (as ssh -J and ProxyCommand): give one');
+  }
 
   // A password in the URL is taken as the password (a direct Secret: cleared after the handshake).
   let urlPassword: Secret | undefined;
@@ -237,6 +259,8 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
       overrides: {
         ...(options.user === undefined ? {} : { user: options.user }),
         ...(options.port === undefined ? {} : { port: options.port }),
+        // As ssh's -o: first obtained, so it also wins over a ProxyJump from the config.
+        ...(options.proxyCommand === undefined ? {} : { proxycommand: options.proxyCommand === false ? 'none' : options.proxyCommand }),
       },
     }).then(warn));
 
@@ -256,7 +280,18 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
       : // The path was validated above; single quotes keep the remote shell from reading it anyway.
         `docker --host='unix://${options.socketPath}' system dial-stdio`;
 
-  async function settingsFor(resolved: ResolvedSshTarget, jumpOf?: string): Promise<ConnectionSettings> {
+  /** The ProxyCommand children alive now, waited for by `close()`. */
+  const proxyChildren = new Set<Promise<void>>();
+  const track = (exited: Promise<void>): void => {
+    proxyChildren.add(exited);
+    void exited.then(() => proxyChildren.delete(exited));
+  };
+
+  /**
+   * `jumpOf`: the destination when `resolved` is a jump host. `firstHop`: that hop is reached
+   * directly (ssh runs it with its own config, ProxyCommand included; a later hop's is overridden by -J).
+   */
+  async function settingsFor(resolved: ResolvedSshTarget, jumpOf?: string, firstHop = false): Promise<ConnectionSettings> {
     const hop = { host: resolved.hostname, port: resolved.port, user: resolved.user };
     const userFiles = resolved.userknownhostsfile.filter((f) => f !== 'none');
     // Explicit files serve every hop, the target and the jump hosts alike (ssh's UserKnownHostsFile).
@@ -264,12 +299,10 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
     const recordTo = options.knownHostsFiles === undefined ? userFiles[0] : options.knownHostsFiles[0];
     const agent = options.agent === false ? undefined : (options.agent ?? resolved.expanded.agentsocket);
     const family = options.family ?? (resolved.addressfamily === 'inet' ? 4 : resolved.addressfamily === 'inet6' ? 6 : undefined);
-    // A jump host's ProxyCommand is for resolveHops to judge: ssh uses the first hop's and overrides the others'.
-    if (jumpOf === undefined && resolved.proxycommand !== undefined && resolved.proxyjump === undefined && options.proxyJump === undefined) {
-      throw transportError('ERR_SSH_CONFIG', `ProxyCommand for ${resolved.host} is not supported: use ProxyJump instead, or pass proxyJump`, hop);
-    }
     const auth = jumpOf === undefined ? { password, passphrase: options.passphrase, identityFiles: options.identityFiles } : (options.jumpCredentials?.(hop) ?? {});
     const jump = jumpOf === undefined ? (options.proxyJump === false ? undefined : (options.proxyJump ?? resolved.proxyjump)) : undefined;
+    // The expanded ProxyCommand, unless a ProxyJump (an explicit one wins over the config's command, as ssh -J) or a later hop.
+    const proxyCommand = jump === undefined && (jumpOf === undefined || firstHop) ? resolved.expanded.proxycommand : undefined;
     const settings: ConnectionSettings = {
       target: hop,
       ...(family === undefined ? {} : { family }),
@@ -294,6 +327,7 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
       }),
       command,
       ...(options.socketVia === 'streamlocal' && options.socketPath !== undefined ? { streamLocalPath: options.socketPath } : {}),
+      ...(proxyCommand === undefined ? {} : { proxyCommand: { command: proxyCommand, name: resolved.host, env, track } }),
     };
     if (jump === undefined) return settings;
     return { ...settings, via: await jumpVia(jump, resolved) };
@@ -323,9 +357,6 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
           localUser,
         }),
       );
-      if (index === 0 && resolvedHop.proxycommand !== undefined) {
-        throw transportError('ERR_SSH_CONFIG', `ProxyCommand for the jump host ${resolvedHop.host} is not supported: use ProxyJump for it instead`, target);
-      }
       if (index === 0 && resolvedHop.proxyjump !== undefined) {
         if (depth >= MAX_JUMP_DEPTH) {
           throw transportError('ERR_SSH_CONFIG', `ProxyJump for ${destination.host} goes through more than ${MAX_JUMP_DEPTH} levels of jump hosts, or loops (${resolvedHop.host} is reached through ${resolvedHop.proxyjump}): check the ProxyJump lines in ssh_config`, target);
@@ -344,7 +375,8 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
    */
   async function jumpVia(spec: string, destination: ResolvedSshTarget): Promise<() => Promise<Duplex>> {
     const hops: ConnectionSettings[] = [];
-    for (const resolvedHop of await resolveHops(spec, destination, 0)) hops.push(await settingsFor(resolvedHop, destination.host));
+    // Only the first hop of the whole chain is reached directly, so only its ProxyCommand runs.
+    for (const [index, resolvedHop] of (await resolveHops(spec, destination, 0)).entries()) hops.push(await settingsFor(resolvedHop, destination.host, index === 0));
     const live: (Promise<SshConnection> | undefined)[] = hops.map(() => undefined);
     const through = async (index: number, host: string, port: number): Promise<Duplex> => {
       const hop = hops[index];
@@ -410,6 +442,8 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
       router.abort();
       await pool.close(positive('timeoutMs', closeOptions.timeoutMs, 5000, true), target);
       for (const connection of hopConnections) connection.close();
+      // No ProxyCommand child outlives the transport (each is sent SIGTERM, then SIGKILL, by its connection).
+      await Promise.all([...proxyChildren]);
     },
     stats() {
       return { ...pool.stats(), host: target.host, port: target.port, user: target.user, socketVia: router.route.via };

@@ -24,6 +24,10 @@ describe('createDockerSshTransport refuses caller mistakes before connecting', (
     ['a socket path with a quote', { socketPath: "/run/d'.sock" }, new TypeError("socketPath must be an absolute path of letters, digits, '.', '_', '-' and '/', without '..'")],
     ['a socket path with $()', { socketPath: '/run/$(reboot)' }, new TypeError("socketPath must be an absolute path of letters, digits, '.', '_', '-' and '/', without '..'")],
     ['streamlocal without a socket path', { socketVia: 'streamlocal' }, new TypeError("socketVia 'streamlocal' needs a socketPath")],
+    ['an empty proxyCommand', { proxyCommand: ' ' }, new TypeError('proxyCommand must be a non-empty command without control characters, or false')],
+    ['a proxyCommand with a newline', { proxyCommand: 'nc %h %p\nUser root' }, new TypeError('proxyCommand must be a non-empty command without control characters, or false')],
+    ['a proxyCommand that is not a string', { proxyCommand: true as unknown as string }, new TypeError('proxyCommand must be a non-empty command without control characters, or false')],
+    ['both proxyCommand and proxyJump (ssh: Cannot specify -J with ProxyCommand)', { proxyCommand: 'nc %h %p', proxyJump: 'bastion' }, new TypeError('proxyCommand and proxyJump exclude each other (as ssh -J and ProxyCommand): give one')],
   ])('%s', (_name, extra, expected) => {
     expect(() => createDockerSshTransport({ ...ok, ...extra })).toThrow(expected);
   });
@@ -120,14 +124,41 @@ describe('ProxyJump chains from ssh_config, resolved before anything connects', 
     }
   });
 
-  it("refuses the first jump host's ProxyCommand (ssh would run it), and ignores a later hop's (ssh's -J overrides it)", async () => {
-    const { configFile, done } = withConfig(['Host first', '  HostName 127.0.0.1', '  Port 1', '  ProxyCommand nc %h %p', 'Host later', '  ProxyCommand nc %h %p', 'Host plain', '  HostName 127.0.0.1', '  Port 1']);
+  it('takes ProxyCommand and ProxyJump as ssh does: the explicit option first, then the first obtained in the config; false or none turns the command off', async () => {
+    const exits = '/bin/sh -c "echo proxy-ran >&2; exit 4"';
+    const { configFile, done } = withConfig(['Host cmd', '  HostName 127.0.0.1', '  Port 1', `  ProxyCommand ${exits}`, 'Host jump', '  HostName 127.0.0.1', '  Port 1', '  ProxyJump plain', 'Host plain', '  HostName 127.0.0.1', '  Port 1']);
+    const base = { configFile, agent: false as const, knownHostsFiles: [] };
+    const cases: [DockerSshTransportOptions, string][] = [
+      [{ ...base, url: 'cmd' }, 'ERR_PROXY_COMMAND'],
+      // An explicit jump wins over the config's command (ssh -J): the hop is tried over TCP.
+      [{ ...base, url: 'cmd', proxyJump: 'plain' }, 'ERR_CONNECTION_REFUSED'],
+      [{ ...base, url: 'cmd', proxyCommand: false }, 'ERR_CONNECTION_REFUSED'],
+      [{ ...base, url: 'cmd', proxyCommand: 'none' }, 'ERR_CONNECTION_REFUSED'],
+      // An explicit command wins over the config's ProxyJump (ssh -o ProxyCommand=…).
+      [{ ...base, url: 'jump', proxyCommand: exits }, 'ERR_PROXY_COMMAND'],
+    ];
+    try {
+      for (const [options, code] of cases) {
+        const transport = createDockerSshTransport(options);
+        try {
+          await expect(transport.openStream(), JSON.stringify(options)).rejects.toMatchObject({ code });
+        } finally {
+          await transport.close();
+        }
+      }
+    } finally {
+      done();
+    }
+  });
+
+  it("runs the first jump host's ProxyCommand (as ssh does), and ignores a later hop's (ssh's -J overrides it)", async () => {
+    const { configFile, done } = withConfig(['Host first', '  HostName 127.0.0.1', '  Port 1', '  ProxyCommand /bin/sh -c "echo first-hop-proxy >&2; exit 5"', 'Host later', '  ProxyCommand /bin/sh -c "echo later-hop-proxy >&2; exit 6"', 'Host plain', '  HostName 127.0.0.1', '  Port 1']);
     const refused = createDockerSshTransport({ url: 'ssh://u@target', configFile, agent: false, knownHostsFiles: [], proxyJump: 'first,later' });
     const ignored = createDockerSshTransport({ url: 'ssh://u@target', configFile, agent: false, knownHostsFiles: [], proxyJump: 'plain,later' });
     try {
       await expect(refused.openStream()).rejects.toMatchObject({
-        code: 'ERR_SSH_CONFIG',
-        message: 'ProxyCommand for the jump host first is not supported: use ProxyJump for it instead',
+        code: 'ERR_PROXY_COMMAND',
+        message: 'the ProxyCommand for 127.0.0.1:1 exited with code 5 before the SSH handshake completed; its stderr:\n  first-hop-proxy\nRun the command by hand (ssh -G first shows it expanded) to see why',
       });
       // Resolution passes; the first hop is then tried over TCP, and refused.
       await expect(ignored.openStream()).rejects.toMatchObject({ code: 'ERR_CONNECTION_REFUSED' });

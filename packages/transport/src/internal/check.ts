@@ -93,6 +93,11 @@ function within<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promis
   });
 }
 
+/** The tcp step's detail: the address, or the ProxyCommand that stands for TCP. */
+function connectedTo(settings: ConnectionSettings): string {
+  return settings.proxyCommand === undefined ? `connected to ${where(settings.target)}` : `ProxyCommand started for ${where(settings.target)}`;
+}
+
 /** The ssh command a person can run to see what the remote account does with `command`. */
 function sshCommand(target: TransportErrorTarget, command: string): string {
   const port = target.port === undefined || target.port === 22 ? '' : `-p ${target.port} `;
@@ -240,7 +245,7 @@ export async function runCheck(context: CheckContext, options: CheckOptions = {}
   try {
     const resolved = await context.resolve();
     settings = await context.settings();
-    ok('resolve', Date.now() - started, `${resolved.user}@${where({ host: resolved.hostname, port: resolved.port })}${resolved.proxyjump === undefined ? '' : ` via ${resolved.proxyjump}`}`);
+    ok('resolve', Date.now() - started, `${resolved.user}@${where({ host: resolved.hostname, port: resolved.port })}${resolved.proxyjump === undefined ? '' : ` via ${resolved.proxyjump}`}${settings.proxyCommand === undefined ? '' : ' through its ProxyCommand'}`);
   } catch (err) {
     fail('resolve', Date.now() - started, err);
     return finish();
@@ -259,10 +264,11 @@ export async function runCheck(context: CheckContext, options: CheckOptions = {}
     const { tcpMs, hostKeyMs } = connection.report;
     const code = codeOf(err) ?? '';
     const raw = codeOf(e) ?? '';
-    if (tcpMs === 0 && !code.startsWith('ERR_HOST_KEY') && code !== 'ERR_AUTH_FAILED' && code !== 'ERR_HANDSHAKE_FAILED') {
+    // A ProxyCommand that ended by itself failed where TCP would have: the path to the server.
+    if ((tcpMs === 0 || code === 'ERR_PROXY_COMMAND') && !code.startsWith('ERR_HOST_KEY') && code !== 'ERR_AUTH_FAILED' && code !== 'ERR_HANDSHAKE_FAILED') {
       fail('tcp', Date.now() - started, err, settings);
     } else {
-      ok('tcp', tcpMs, `connected to ${where(target)}`);
+      ok('tcp', tcpMs, connectedTo(settings));
       if (code.startsWith('ERR_HOST_KEY') || code === 'ERR_HANDSHAKE_FAILED' || FILE_ERRNOS.has(raw) || (hostKeyMs === 0 && code !== 'ERR_AUTH_FAILED')) {
         fail('host key', Date.now() - started - tcpMs, err, settings);
       } else {
@@ -273,7 +279,7 @@ export async function runCheck(context: CheckContext, options: CheckOptions = {}
     return finish();
   }
   const report = connection.report;
-  ok('tcp', report.tcpMs, `connected to ${where(target)}`);
+  ok('tcp', report.tcpMs, connectedTo(settings));
   ok('host key', report.hostKeyMs, report.hostKey === undefined ? 'verified' : `${report.hostKey.keyType} ${report.hostKey.fingerprint} (${report.hostKey.outcome})`);
   ok('auth', report.authMs, `${target.user} by ${report.authMethod ?? 'none'}`);
   // What the server sends from here on is scrubbed of the credentials it was given (cleared by now).

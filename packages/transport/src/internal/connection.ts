@@ -12,6 +12,8 @@ import { authHandler } from './credentials.js';
 import type { AuthAttempt, Credentials } from './credentials.js';
 import { publish } from './diagnostics.js';
 import { connectFailure, handshakeClosed, handshakeFailure, isChannelRefusal, RemoteBytes, transportError, where } from './failures.js';
+import { ProxyCommandStream, startProxyCommand } from './proxy-command.js';
+import type { ProxyCommandSpec } from './proxy-command.js';
 import { DockerStream } from './stream.js';
 
 /** Everything one SSH connection needs; shared by all connections of a transport. */
@@ -32,6 +34,8 @@ export interface ConnectionSettings {
   readonly streamLocalPath?: string;
   /** Opens the byte stream to the server through a jump host, instead of TCP. */
   readonly via?: () => Promise<Duplex>;
+  /** Reaches the server through a ProxyCommand's stdin/stdout instead of TCP (excludes `via`). */
+  readonly proxyCommand?: ProxyCommandSpec;
 }
 
 /** What the connection learned while it connected, for `check()` and diagnostics. */
@@ -81,6 +85,7 @@ export class SshConnection {
   #ended = false;
   #client: Client | undefined;
   #socket: Socket | undefined;
+  #proxy: ProxyCommandStream | undefined;
   #refs = 0;
   #keepalive: NodeJS.Timeout | undefined;
   #lastData = Date.now();
@@ -151,10 +156,12 @@ export class SshConnection {
     try {
       await this.#handshake(sock, verifier, started);
     } catch (err) {
-      sock.destroy();
       this.#client?.removeAllListeners();
       this.#client?.on('error', () => undefined);
       this.#ended = true;
+      // A ProxyCommand that ended by itself is the cause: its exit and stderr say why (and it is waited for).
+      if (sock instanceof ProxyCommandStream && err instanceof Error) throw await sock.failure(err, this.#secrets);
+      sock.destroy();
       throw err;
     }
     // From here the connection is authenticated: any failure must end it, or it stays ESTABLISHED.
@@ -216,6 +223,14 @@ export class SshConnection {
 
   async #openSocket(): Promise<Duplex> {
     const { target, connectTimeoutMs } = this.settings;
+    if (this.settings.proxyCommand !== undefined) {
+      // ssh_config ProxyCommand: the child's stdio is the connection (sshconnect.c ssh_proxy_connect()).
+      const proxy = startProxyCommand(this.settings.proxyCommand, target);
+      this.#proxy = proxy;
+      proxy.on('error', () => undefined);
+      publish('connect', { phase: 'proxy-command', connection: this.id, host: target.host, port: target.port, pid: proxy.pid ?? 0 });
+      return proxy;
+    }
     if (this.settings.via !== undefined) return this.settings.via();
     return new Promise<Socket>((resolve, reject) => {
       const socket = netConnect({ host: target.host, port: target.port, noDelay: true, ...(this.settings.family === undefined ? {} : { family: this.settings.family }) });
@@ -549,7 +564,7 @@ export class SshConnection {
 
   /** A connection with no ref'd stream does not keep the process alive. */
   #applyRef(): void {
-    const sock = this.#socket;
+    const sock = this.#socket ?? this.#proxy;
     if (sock === undefined) return;
     if (this.#refs > 0 || !this.#ready) sock.ref();
     else sock.unref();
@@ -570,6 +585,8 @@ export class SshConnection {
       client.end();
       this.#socket?.destroy();
     }
+    // The ProxyCommand's child is ended with the connection (and waited for: see ProxyCommandStream).
+    this.#proxy?.destroy();
     if (error !== undefined) publish('error', { connection: this.id, code: error.code, host: this.settings.target.host, port: this.settings.target.port });
     this.#onEnd(this, error);
   }

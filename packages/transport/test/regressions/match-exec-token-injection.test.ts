@@ -147,6 +147,17 @@ describe('every token that reaches a shell is checked where it is expanded, what
     );
   });
 
+  it('never runs the proxyCommand option of createDockerSshTransport with a hostname holding shell syntax (the command really runs now)', async () => {
+    const config = join(dir, 'config');
+    writeFileSync(config, `Host fixture\n  HostName x${backtickPayload()}\n`);
+    const transport = createDockerSshTransport({ url: 'fixture', proxyCommand: 'true %h', configFile: config, homeDir: dir, localUser: 'tester', env: base.env ?? {}, agent: false, knownHostsFiles: [] });
+    try {
+      await refused(transport.openStream(), /^overrides:0: ProxyCommand: the %h token \(the hostname\) must not /, backtickPayload());
+    } finally {
+      await transport.close();
+    }
+  });
+
   it('still runs Match exec and expands ProxyCommand for ordinary names, $ in a user name included (as OpenSSH)', async () => {
     const seen = join(dir, 'seen');
     const t = await resolveSshTarget('ssh://ci$bot@fixture', { ...base, configText: `Match exec "test '%r' = 'ci$bot' && touch ${seen}"\n  Port 2200\nProxyCommand nc %h %p\n` });
