@@ -126,10 +126,11 @@ describe('DockerClient', () => {
     const auth = Buffer.from(JSON.stringify({ username: 'bob', password: 'hunter2-is-long' })).toString('base64url');
     const { client } = await daemon('1.41', (req) => [
       500,
-      JSON.stringify({ message: `bad auth ${String(req.headers['x-registry-auth'])} pw=hunter2-is-long token=${String(req.headers['x-service-token'])}` }),
+      JSON.stringify({ message: `bad auth\n${String(req.headers['x-registry-auth'])}\npw=hunter2-is-long\ntoken=${String(req.headers['x-service-token'])}\nretry later` }),
     ]);
     const err = await rejection(client.request({ method: 'POST', path: '/images/create', headers: { 'X-Registry-Auth': auth, 'X-Service-Token': 'tok-123456' } }));
-    expect(err.daemonMessage).toBe('bad auth [redacted] pw=[redacted] token=[redacted]');
+    const withheld = '[withheld: it held a credential of the request]';
+    expect(err.daemonMessage).toBe(`bad auth\n${withheld}\n${withheld}\n${withheld}\nretry later`);
   });
 
   test('a header value with a control character is a TypeError that does not quote the value', async () => {

@@ -41,7 +41,6 @@ export function validateHeaders(headers: Readonly<Record<string, HeaderValue | u
   return out;
 }
 
-const MIN_SECRET_LENGTH = 4;
 
 /**
  * The texts to remove from anything the daemon says back: every credential header value, and for
@@ -62,7 +61,7 @@ export function credentialTexts(headers: Readonly<Record<string, string | string
 }
 
 function addSecret(out: Set<string>, text: string): void {
-  if (text.length >= MIN_SECRET_LENGTH) out.add(text);
+  if (text.length > 0) out.add(text);
 }
 
 /** Docker's auth headers are base64url (or base64) JSON; Basic auth is base64 `user:pass`. Returns the secrets inside. */
@@ -97,9 +96,57 @@ function collectSecretFields(value: unknown, into: string[]): void {
   }
 }
 
-/** Replaces every listed secret in `text` with `[redacted]`. */
+/**
+ * What the daemon said, with every line that holds a credential of the request withheld whole. A
+ * daemon (or a registry behind it) may echo a credential in another form than it was sent: raw,
+ * JSON-escaped, percent-encoded, or inside base64 (`user:pass`, an auth JSON). Each line is read
+ * in those forms, nested once, and searched. The line is withheld, not the credential masked in
+ * place: masks inside ordinary words would tell a short credential's letters by their shape.
+ */
 export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) out = out.split(secret).join('[redacted]');
-  return out;
+  if (secrets.length === 0) return text;
+  const holds = (value: string): boolean => readings(value, 1).some((reading) => secrets.some((secret) => reading.includes(secret)));
+  const marker = WITHHELD_MARKERS.find((candidate) => !holds(candidate)) ?? '';
+  const parts = text.split(/(\r\n|\n|\r)/);
+  for (let i = 0; i < parts.length; i += 2) if (holds(parts[i] ?? '')) parts[i] = marker;
+  const out = parts.join('');
+  // A credential that spans lines is caught here: all is withheld.
+  return holds(out) ? marker : out;
+}
+
+const WITHHELD_MARKERS = ['[withheld: it held a credential of the request]', '[withheld]', '[…]'];
+
+/** `text` as itself, JSON-unescaped and percent-decoded, plus what its base64-looking words decode to (read again, `depth` times). */
+function readings(text: string, depth: number): string[] {
+  const json = jsonUnescape(text);
+  const percent = percentDecode(text);
+  const out = new Set([text, json, percent, percentDecode(text.replace(/\+/g, ' ')), percentDecode(json), jsonUnescape(percent)]);
+  if (depth > 0) {
+    for (const reading of [...out]) {
+      for (const word of reading.match(/[A-Za-z0-9+/_-]{4,}={0,2}/g) ?? []) {
+        const decoded = Buffer.from(word, 'base64url').toString('utf8');
+        if (decoded !== '') for (const inner of readings(decoded, depth - 1)) out.add(inner);
+      }
+    }
+  }
+  return [...out];
+}
+
+const JSON_ESCAPES: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+
+function jsonUnescape(text: string): string {
+  return text.replace(/\\(?:u([0-9a-fA-F]{4})|(["\\/bfnrt]))/g, (_, hex: string | undefined, ch: string | undefined) =>
+    hex === undefined ? (JSON_ESCAPES[ch ?? ''] ?? '') : String.fromCharCode(Number.parseInt(hex, 16)),
+  );
+}
+
+/** Percent-decoding that never throws: each run of `%XX` is decoded as UTF-8 on its own, an invalid run left as it is. */
+function percentDecode(text: string): string {
+  return text.replace(/(?:%[0-9a-fA-F]{2})+/g, (run) => {
+    try {
+      return decodeURIComponent(run);
+    } catch {
+      return run;
+    }
+  });
 }

@@ -30,12 +30,12 @@ describe('credential headers', () => {
   test('the registry address in X-Registry-Auth is not a secret and stays in messages', () => {
     const auth = Buffer.from(JSON.stringify({ username: 'u', password: 'pw-123456', serveraddress: 'registry.example:5000' })).toString('base64url');
     const secrets = credentialTexts(validateHeaders({ 'X-Registry-Auth': auth }));
-    expect(scrub('login to registry.example:5000 failed with pw-123456', secrets)).toBe('login to registry.example:5000 failed with [redacted]');
+    expect(scrub('login to registry.example:5000 failed\nwith pw-123456', secrets)).toBe('login to registry.example:5000 failed\n[withheld: it held a credential of the request]');
   });
 
   test('Basic auth hides the password, not the user name', () => {
     const secrets = credentialTexts(validateHeaders({ Authorization: `Basic ${Buffer.from('alice:open-sesame').toString('base64')}` }));
-    expect(scrub('alice used open-sesame', secrets)).toBe('alice used [redacted]');
+    expect(scrub('user alice\nused open-sesame', secrets)).toBe('user alice\n[withheld: it held a credential of the request]');
   });
 
   test('a header value with CR or LF is refused without quoting it', () => {
