@@ -13,6 +13,7 @@ import type { CommandContext } from './internal/context.js';
 import { helpText } from './internal/help.js';
 import { errorCode, Printer, renderError } from './internal/output.js';
 import { readStdinSecrets } from './internal/stdin.js';
+import { ttyPassphrase } from './internal/tty.js';
 import { UsageError } from './internal/usage-error.js';
 import { VERSION } from './internal/version.js';
 
@@ -143,6 +144,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         stdinSecrets = await readStdinSecrets(io.stdin, { password: command.passwordStdin, passphrase: command.passphraseStdin });
         if (stdinSecrets.password !== undefined) secrets.push(stdinSecrets.password);
         if (stdinSecrets.passphrase !== undefined) secrets.push(stdinSecrets.passphrase);
+        // As ssh: a passphrase is asked on the terminal (never echoed) when stdin is one and none is piped in.
+        if (!command.passphraseStdin && (io.stdin as Readable & { isTTY?: boolean }).isTTY === true) {
+          stdinSecrets = { ...stdinSecrets, askPassphrase: ttyPassphrase(secrets) };
+        }
         for (const warning of command.warnings) err.line(`note: ${warning}`);
         const { args, notes } = resolveTarget(command, env, dockerHome);
         for (const note of notes) err.line(`note: ${note}`);

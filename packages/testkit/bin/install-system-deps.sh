@@ -25,6 +25,8 @@ have_cmd useradd || need+=(passwd)
 have_cmd chpasswd || need+=(passwd)
 have_cmd ssh-keygen || need+=(openssh-client)
 have_cmd containerd || need+=(docker.io)
+# A real terminal for the CLI's passphrase prompt test (cli/test/integration/tty-passphrase.test.ts).
+have_cmd tmux || need+=(tmux)
 have_cmd runc || need+=(docker.io)
 
 # One entry per package, in first-seen order.

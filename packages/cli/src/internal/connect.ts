@@ -1,5 +1,5 @@
 import { dockerContextHost, fromDockerEnv } from '@ssh-docker/transport';
-import type { DockerSshTransportOptions } from '@ssh-docker/transport';
+import type { CredentialContext, DockerSshTransportOptions } from '@ssh-docker/transport';
 import { formatSshUrl, parseSshUrl, Secret } from '@ssh-docker/url';
 import { timingSafeEqual } from 'node:crypto';
 import type { ConnectArgs, ParsedConnectArgs } from './args.js';
@@ -9,6 +9,8 @@ import { UsageError } from './usage-error.js';
 export interface StdinSecrets {
   readonly password?: Secret;
   readonly passphrase?: Secret;
+  /** With no --passphrase-stdin and stdin a terminal: asks on /dev/tty when an encrypted key is met. */
+  readonly askPassphrase?: (context: CredentialContext) => Promise<Secret>;
 }
 
 /**
@@ -51,7 +53,7 @@ export function transportOptions(
     ...(ssh.family === undefined ? {} : { family: ssh.family }),
     ...(ssh.proxyJump === undefined ? {} : { proxyJump: ssh.proxyJump }),
     ...(secrets.password === undefined ? {} : { password: provider(secrets.password) }),
-    ...(secrets.passphrase === undefined ? {} : { passphrase: provider(secrets.passphrase) }),
+    ...(secrets.passphrase !== undefined ? { passphrase: provider(secrets.passphrase) } : secrets.askPassphrase === undefined ? {} : { passphrase: secrets.askPassphrase }),
     ...(args.remoteSocket === undefined ? {} : { socketPath: args.remoteSocket }),
     ...(args.streamlocal ? { socketVia: 'streamlocal' as const } : {}),
   };

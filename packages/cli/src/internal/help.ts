@@ -13,7 +13,8 @@ const SSH_OPTIONS_HELP = `SSH options (as ssh(1) takes them; the first value giv
                   (StrictHostKeyChecking=no is taken as accept-new: a changed host key always refuses)
   --password-stdin    read the password from stdin (never from arguments or the environment)
   --passphrase-stdin  read the identity file's passphrase from stdin
-                      (with both: the first line is the password, the second the passphrase)
+                      (with both: the first line is the password, the second the passphrase);
+                      without it, on a terminal, the passphrase is asked on /dev/tty
   --remote-socket PATH  the daemon's socket on the remote host, when not the default
   --streamlocal         reach --remote-socket by SSH stream-local forwarding (no remote docker CLI needed)
   --context NAME        the ssh:// host of a Docker context (instead of TARGET), as docker --context

@@ -16,6 +16,8 @@ export interface CredentialContext {
   /** `'target'`, or `'jump'` for a ProxyJump hop (asked only through `jumpCredentials`). */
   readonly role: 'target' | 'jump';
   readonly kind: 'password' | 'passphrase';
+  /** For a passphrase: the encrypted identity file it is asked for (the first one met; `~` for the home), as ssh's prompt names it. */
+  readonly identityFile?: string;
 }
 
 /**
@@ -144,7 +146,7 @@ export class Credentials {
       if (parsed instanceof Error && looksEncrypted(parsed)) {
         if (!passphraseAsked) {
           passphraseAsked = true;
-          passphrase = await obtain(options.passphrase, { ...(options.for ?? UNNAMED), user: username, kind: 'passphrase' });
+          passphrase = await obtain(options.passphrase, { ...(options.for ?? UNNAMED), user: username, kind: 'passphrase', identityFile: shown });
           if (passphrase !== undefined) {
             secrets.push(passphrase.secret);
             used.push(passphrase);
