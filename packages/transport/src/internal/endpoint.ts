@@ -100,8 +100,20 @@ export class SocketRouter {
     return this.#route;
   }
 
-  /** A stream by the route in use; with `auto`, the first call starts discovery beside it. */
+  /**
+   * A stream by the route in use; with `auto`, the first call starts discovery beside it. A stream
+   * that failed before its caller could listen (the server sent the open, the exit and the close in
+   * one read, as a dial-stdio that fails at once does) is not handed out: its error rejects the open,
+   * rather than being emitted to nobody and leaving a dead socket with an HTTP client.
+   */
   async openStream(): Promise<DockerStream> {
+    const stream = await this.#pick();
+    if (!stream.destroyed) return stream;
+    const target = this.#target();
+    throw stream.errored ?? transportError('ERR_CONNECTION_LOST', `SSH channel to ${where(target)} closed as it opened; the request can be retried`, target);
+  }
+
+  async #pick(): Promise<DockerStream> {
     if (this.#via === 'streamlocal') return this.#openStreamLocal();
     if (this.#via === 'dial-stdio') return this.#open();
     const route = this.#route;

@@ -39,12 +39,17 @@ async function failingStream(stderr: (password: string) => string, form: 'direct
     socketVia: 'dial-stdio',
     password: form === 'direct' ? Secret.from(PASSWORD) : () => Promise.resolve(Secret.from(PASSWORD)),
   });
-  const stream = await transport.openStream();
-  const err = await new Promise<Error & { code?: string }>((resolve) => {
-    stream.on('error', resolve);
-    stream.resume();
-    stream.end('GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n');
-  });
+  // The failure comes either as the open's rejection (the server's exit arrived with the open, so
+  // the stream is never handed out) or as the stream's error (it arrived later): timing, not policy.
+  const err = await transport.openStream().then(
+    (stream) =>
+      new Promise<Error & { code?: string }>((resolve) => {
+        stream.on('error', resolve);
+        stream.resume();
+        stream.end('GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n');
+      }),
+    (error: unknown) => error as Error & { code?: string },
+  );
   await transport.close({ timeoutMs: 100 });
   return { err, port: server.port };
 }
