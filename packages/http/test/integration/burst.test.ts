@@ -114,7 +114,7 @@ describe('a burst of short requests through the default agent over real SSH chan
         expect(result.firstError).toBeUndefined();
         expect(result.errors).toBe(0);
         // The pings have the channels the held streams leave (72 - 60 = 12): they reuse warm streams
-        // on those instead of opening one per request (the old agent opened 91 here).
+        // on those instead of opening one per request (the old agent opened 59–91 here).
         expect(opened).toBeLessThanOrEqual(2 * (stats.channelCapacity - held.length));
         // The long-lived streams were neither closed for the burst nor starved of their channels.
         for (const res of held) {
