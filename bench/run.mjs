@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { startDockerSshFixture } from '@ssh-docker/testkit';
 import { ROWS } from './lib/catalog.mjs';
 import { oursRow } from './lib/rows.mjs';
+import { burstPhase, burstTargets, renderBurst } from './lib/burst.mjs';
 import { pathTargets, renderPaths, socketPathsPhase } from './lib/paths.mjs';
 import { renderMarkdown, evaluateTargets } from './lib/report.mjs';
 import { childrenCpuMicros, median, now, percentile, selfCpuMicros, shuffle, withTimeout } from './lib/stats.mjs';
@@ -35,6 +36,8 @@ const config = quick
       rssRows: ['ours'], // the target's row only: each RSS run is a process of its own
       opTimeoutMs: 60_000,
       paths: { warmIterations: 100, bulkRounds: 1, channelSamples: 20, burstSize: 16, burstSamples: 3, slowBurstSamples: 2 },
+      // Issue 17's bursts: 1,000 only (10,000 and forced dial-stdio in the full run).
+      burst: { levels: [1000], clients: ['floor', 'ours'], timeoutMs: 60_000 },
     }
   : {
       mode: 'full',
@@ -50,6 +53,7 @@ const config = quick
       rssRows: ['floor', 'ours', 'cli-proxy', 'dockerode-ssh', 'bare-ssh2'], // cli-ssh: no Node process does its work
       opTimeoutMs: 300_000,
       paths: { warmIterations: 1000, bulkRounds: 3, channelSamples: 100, burstSize: 16, burstSamples: 10, slowBurstSamples: 5 },
+      burst: { levels: [1000, 10000], clients: ['floor', 'ours', 'ours-dial-stdio'], timeoutMs: 300_000 },
     };
 
 const IMAGE = 'bench/big';
@@ -229,6 +233,15 @@ try {
     }
   }
 
+  // 3b. Bursts (issue 17): 1,000 and 10,000 pings at once, defaults, each in a fresh process. See lib/burst.mjs.
+  try {
+    results.burst = await burstPhase(fixtureInfo, config.burst, log);
+  } catch (err) {
+    crashed = true;
+    results.burst = { error: String(err?.message ?? err) };
+    log(`burst phase failed: ${results.burst.error}`);
+  }
+
   // 4. Bulk: download (hashed, checked against the floor's bytes) and upload (docker load), interleaved.
   log(`bulk: ${config.bulkRounds} round(s) of ${(tarBytes / MiB).toFixed(0)} MiB down and up per row`);
   const bulk = new Map(rows.map(({ row }) => [row.id, { down: [], up: [], errors: 0 }]));
@@ -355,9 +368,9 @@ results.meta = {
   config,
   durationSeconds: (now() - t0) / 1000,
 };
-results.targets = [...evaluateTargets(results), ...pathTargets(results)];
+results.targets = [...evaluateTargets(results), ...burstTargets(results), ...pathTargets(results)];
 
-const markdown = `${renderMarkdown(results)}\n${renderPaths(results)}`;
+const markdown = `${renderMarkdown(results)}\n${renderBurst(results)}\n${renderPaths(results)}`;
 const base = join(here, quick ? 'results.quick' : 'results');
 writeFileSync(`${base}.json`, `${JSON.stringify(results, null, 2)}\n`);
 writeFileSync(`${base}.md`, markdown);

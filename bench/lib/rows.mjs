@@ -66,7 +66,9 @@ function dockerEnv(extra) {
 }
 
 function transportOptions(fixture) {
-  return fixture.transportOptions();
+  if (typeof fixture.transportOptions === 'function') return fixture.transportOptions();
+  // lib/rss-child.mjs gets the fixture as JSON, without its methods: the same options from its fields.
+  return { url: fixture.url, configFile: false, identityFiles: [fixture.identityFile], knownHostsFiles: [fixture.knownHostsFile], agent: false };
 }
 
 const IMAGE_GET = (image) => `/images/get?names=${encodeURIComponent(image)}`;
