@@ -168,3 +168,10 @@ test('an ssh_config User line that is the stdin password is never printed', asyn
   expect(out).toContain('Checking');
   expect(out).not.toContain(SECRET);
 });
+
+test('a user@host target whose user is the stdin password: refused, never printed', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'adv2-echo-'));
+  const out = await cli(['check', `${SECRET}@127.0.0.1`, '-p', '1', '--password-stdin', '-F', 'none'], `${SECRET}\n`, { HOME: home });
+  expect(out).toContain('is the secret read from stdin');
+  expect(out).not.toContain(SECRET);
+});
