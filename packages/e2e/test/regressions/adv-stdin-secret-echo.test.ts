@@ -39,7 +39,8 @@ async function startHost(secret: string, echoes: Echoes): Promise<Host> {
   const keys = utils.generateKeyPairSync('ed25519');
   const connections: Connection[] = [];
   const say = (text: string | undefined): string | undefined => text?.replaceAll('SECRET', secret);
-  const server = new Server({ hostKeys: [keys.private], ...(echoes.banner === undefined ? {} : { banner: say(echoes.banner) }) }, (client) => {
+  const banner = say(echoes.banner);
+  const server = new Server({ hostKeys: [keys.private], ...(banner === undefined ? {} : { banner }) }, (client) => {
     connections.push(client);
     client.on('error', () => undefined);
     client.on('authentication', (ctx) => {
