@@ -7,7 +7,7 @@ import { check } from './internal/commands/check.js';
 import { demo } from './internal/commands/demo.js';
 import { background } from './internal/commands/background.js';
 import { proxy } from './internal/commands/proxy.js';
-import { resolveTarget } from './internal/connect.js';
+import { refuseSecretTarget, resolveTarget } from './internal/connect.js';
 import type { StdinSecrets } from './internal/connect.js';
 import type { CommandContext } from './internal/context.js';
 import { helpText } from './internal/help.js';
@@ -150,6 +150,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         }
         for (const warning of command.warnings) err.line(`note: ${warning}`);
         const { args, notes } = resolveTarget(command, env, dockerHome);
+        // Before any note names the target: its user may be the secret, pasted in the wrong place.
+        refuseSecretTarget(args, stdinSecrets);
         for (const note of notes) err.line(`note: ${note}`);
         if (command.kind === 'proxy' && command.printEnv === true) {
           if (io.self === undefined) throw new UsageError('--print-env needs the ssh-docker command itself (it starts the proxy in the background)', 'proxy');

@@ -5,7 +5,7 @@ import { closedMidResponse, HttpError, codeOf } from './errors.js';
 import { readDaemonMessage, readLimited } from './internal/body.js';
 import { checkConnector } from './internal/connect.js';
 import { channels, debug, pathOnly } from './internal/diagnostics.js';
-import { credentialTexts, scrub, validateHeaders, type HeaderValue } from './internal/headers.js';
+import { credentialTexts, rememberSecrets, scrub, validateHeaders, type HeaderValue } from './internal/headers.js';
 import { minApiVersion, parseApiVersion } from './internal/version.js';
 
 /**
@@ -698,6 +698,7 @@ export class DockerClient {
       cleanup();
       const body = new PassThrough();
       out = body;
+      rememberSecrets(body, p.secrets);
       // As Node's own IncomingMessage: an error nobody listens for yet must not crash the process.
       // The stream is still destroyed with it, so a later read, for await or pipeline() sees it.
       body.on('error', () => undefined);
@@ -732,6 +733,7 @@ export class DockerClient {
         settle(new HttpError('ERR_HTTP_PROTOCOL', 'the daemon switched protocols on a request that did not ask to; check that the stream reaches a Docker daemon', where));
         return;
       }
+      rememberSecrets(socket, p.secrets);
       settle(null, socket);
     });
 

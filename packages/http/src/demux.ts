@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { HttpError } from './errors.js';
 import { FrameParser } from './internal/frames.js';
+import { scrub, secretsOf } from './internal/headers.js';
 
 /**
  * The two streams {@link demux} splits a multiplexed Docker stream into.
@@ -38,6 +39,8 @@ export function demux(source: Readable): DemuxedStreams {
     throw new TypeError('demux needs a readable stream, e.g. the body of a logs response or a hijacked exec stream');
   }
   const parser = new FrameParser();
+  // A body from DockerClient: its error frames are scrubbed of the request's credentials, as err.daemonMessage always is.
+  const secrets = secretsOf(source);
   const waiting = new Set<Readable>();
   let done = false;
 
@@ -75,7 +78,7 @@ export function demux(source: Readable): DemuxedStreams {
         return;
       }
       if (event.kind === 'systemerr') {
-        fail(new HttpError('ERR_HTTP_STATUS', 'the daemon reported an error inside the stream; see err.daemonMessage', { daemonMessage: event.message }));
+        fail(new HttpError('ERR_HTTP_STATUS', 'the daemon reported an error inside the stream; see err.daemonMessage', { daemonMessage: scrub(event.message, secrets) }));
         return;
       }
       const out = event.stream === 'stderr' ? stderr : stdout;

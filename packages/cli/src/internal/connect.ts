@@ -33,9 +33,8 @@ export function transportOptions(
   env: Readonly<Record<string, string | undefined>>,
   homeDir: string,
 ): DockerSshTransportOptions {
-  const parsedUrl = /^ssh:\/\//i.test(args.target) ? parseSshUrl(args.target, { allowPassword: false }) : undefined;
+  refuseSecretTarget(args, secrets);
   const { ssh } = args;
-  refuseSecretAsUser([parsedUrl?.user, ssh.user], secrets);
   return {
     url: args.target,
     env,
@@ -57,6 +56,20 @@ export function transportOptions(
     ...(args.remoteSocket === undefined ? {} : { socketPath: args.remoteSocket }),
     ...(args.streamlocal ? { socketVia: 'streamlocal' as const } : {}),
   };
+}
+
+/**
+ * Refuses a target whose user name (in an `ssh://` URL, a `user@host` target, `-l` or `-o User`) is
+ * the secret read from stdin. Called before anything names the target (a note, `Checking …`).
+ *
+ * @throws UsageError when it is.
+ */
+export function refuseSecretTarget(args: ConnectArgs, secrets: StdinSecrets): void {
+  const isUrl = /^ssh:\/\//i.test(args.target);
+  const parsedUrl = isUrl ? parseSshUrl(args.target, { allowPassword: false }) : undefined;
+  // `user@host`: ssh(1) takes the user from before the last '@'; the first is tried too (equality only).
+  const at = isUrl || !args.target.includes('@') ? [] : [args.target.slice(0, args.target.lastIndexOf('@')), args.target.slice(0, args.target.indexOf('@'))];
+  refuseSecretAsUser([parsedUrl?.user, ...at, args.ssh.user], secrets);
 }
 
 /**

@@ -17,10 +17,15 @@ export async function readLimited(stream: Readable, limit: number, option: strin
   return Buffer.concat(parts, size);
 }
 
-/** Reads an error body (best effort, bounded) and returns Docker's JSON `message`, if any. */
+/**
+ * Reads an error body (best effort, bounded) and returns Docker's JSON `message`, if any. A body
+ * cut at `limit` loses its last, unfinished line as well: a credential cut in two would show its
+ * first half, which no scrubbing can recognise.
+ */
 export async function readDaemonMessage(stream: Readable, limit: number): Promise<string | undefined> {
   const parts: Buffer[] = [];
   let size = 0;
+  let cut = false;
   try {
     for await (const chunk of stream) {
       const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
@@ -28,6 +33,8 @@ export async function readDaemonMessage(stream: Readable, limit: number): Promis
       parts.push(buf.subarray(0, Math.max(0, room)));
       size += buf.length;
       if (size >= limit) {
+        // More may have followed: taken as cut.
+        cut = true;
         stream.destroy();
         break;
       }
@@ -35,7 +42,8 @@ export async function readDaemonMessage(stream: Readable, limit: number): Promis
   } catch {
     // A body cut short still has a status; the message is optional.
   }
-  const text = Buffer.concat(parts).toString('utf8').trim();
+  const whole = Buffer.concat(parts).toString('utf8');
+  const text = (cut ? whole.slice(0, Math.max(whole.lastIndexOf('\n'), whole.lastIndexOf('\r')) + 1) : whole).trim();
   if (text === '') return undefined;
   try {
     const parsed: unknown = JSON.parse(text);

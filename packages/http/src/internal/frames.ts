@@ -22,6 +22,7 @@ export class FrameParser {
   #type = 0;
   #errorParts: Buffer[] = [];
   #errorBytes = 0;
+  #errorCut = false;
   #failed = false;
 
   /** True when the input so far ends exactly on a frame boundary. */
@@ -59,14 +60,19 @@ export class FrameParser {
       this.#remaining -= take;
       if (this.#type === 3) {
         const room = MAX_SYSTEMERR_BYTES - this.#errorBytes;
+        if (data.length > room) this.#errorCut = true;
         if (room > 0) {
           this.#errorParts.push(data.subarray(0, room));
           this.#errorBytes += Math.min(room, data.length);
         }
         if (this.#remaining === 0) {
-          events.push({ kind: 'systemerr', message: Buffer.concat(this.#errorParts).toString('utf8') });
+          const message = Buffer.concat(this.#errorParts).toString('utf8');
+          // A message cut at the bound loses its unfinished last line: a credential cut in two shows its first half.
+          const kept = this.#errorCut ? message.slice(0, Math.max(message.lastIndexOf('\n'), message.lastIndexOf('\r')) + 1) : message;
+          events.push({ kind: 'systemerr', message: kept });
           this.#errorParts = [];
           this.#errorBytes = 0;
+          this.#errorCut = false;
         }
       } else if (data.length > 0) {
         events.push({ kind: 'data', stream: this.#type === 2 ? 'stderr' : 'stdout', data });

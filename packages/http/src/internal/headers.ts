@@ -64,21 +64,37 @@ function addSecret(out: Set<string>, text: string): void {
   if (text.length > 0) out.add(text);
 }
 
-/** Docker's auth headers are base64url (or base64) JSON; Basic auth is base64 `user:pass`. Returns the secrets inside. */
+/**
+ * Docker's auth headers are base64url (or base64) JSON, or plain JSON from some callers; Basic auth
+ * is base64 `user:pass`. Returns the secrets inside.
+ */
 function decodedStrings(value: string): string[] {
   const found: string[] = [];
+  const trimmed = value.trim();
+  if (trimmed.startsWith('{')) {
+    try {
+      collectSecretFields(JSON.parse(trimmed), found);
+    } catch {
+      // Not JSON after all: the value itself is the secret.
+    }
+  }
   for (const part of value.split(/\s+/)) {
     if (!/^[A-Za-z0-9+/_-]+=*$/.test(part)) continue;
     const text = Buffer.from(part, 'base64url').toString('utf8');
     try {
       collectSecretFields(JSON.parse(text), found);
     } catch {
-      // Basic auth: "user:password"; the user name is not a secret, the password is.
-      const colon = text.indexOf(':');
-      if (colon !== -1) found.push(text.slice(colon + 1));
+      const password = basicPassword(text);
+      if (password !== undefined) found.push(password);
     }
   }
   return found;
+}
+
+/** Basic auth: "user:password"; the user name is not a secret, the password is. */
+function basicPassword(text: string): string | undefined {
+  const colon = text.indexOf(':');
+  return colon === -1 ? undefined : text.slice(colon + 1);
 }
 
 /** Docker auth config fields that hold secrets: password, auth, identitytoken, registrytoken. */
@@ -89,11 +105,31 @@ function collectSecretFields(value: unknown, into: string[]): void {
     for (const v of value) collectSecretFields(v, into);
   } else if (typeof value === 'object' && value !== null) {
     for (const [key, v] of Object.entries(value)) {
-      if (typeof v === 'string' && SECRET_FIELD.test(key)) into.push(v);
+      if (typeof v === 'string' && SECRET_FIELD.test(key)) {
+        into.push(v);
+        // `auth` is base64 "user:password": the daemon decodes it, and may say the password alone.
+        if (/^[A-Za-z0-9+/_-]+=*$/.test(v)) {
+          const password = basicPassword(Buffer.from(v, 'base64url').toString('utf8'));
+          if (password !== undefined && password !== '') into.push(password);
+        }
+      }
       // X-Registry-Config maps registry names to auth configs.
       else if (typeof v === 'object') collectSecretFields(v, into);
     }
   }
+}
+
+/** The credentials of the request each response body (or hijacked stream) answers, for {@link demux}'s error frames. */
+const SECRETS_OF = new WeakMap<object, readonly string[]>();
+
+/** Remembers that `stream` answers a request that carried `secrets`. */
+export function rememberSecrets(stream: object, secrets: readonly string[]): void {
+  if (secrets.length > 0) SECRETS_OF.set(stream, secrets);
+}
+
+/** The credentials of the request `stream` answers, when it came from a {@link DockerClient}. */
+export function secretsOf(stream: object): readonly string[] {
+  return SECRETS_OF.get(stream) ?? [];
 }
 
 /**
@@ -116,11 +152,33 @@ export function scrub(text: string, secrets: readonly string[]): string {
 
 const WITHHELD_MARKERS = ['[withheld: it held a credential of the request]', '[withheld]', '[…]'];
 
-/** `text` as itself, JSON-unescaped and percent-decoded, plus what its base64-looking words decode to (read again, `depth` times). */
+/** How many times the escapes of text (JSON, percent, form, HTML) are undone in turn: JSON inside JSON, a URL inside a URL. */
+const UNESCAPE_ROUNDS = 3;
+const UNESCAPES: readonly ((text: string) => string)[] = [jsonUnescape, percentDecode, (text) => percentDecode(text.replace(/\+/g, ' ')), htmlUnescape];
+
+/** `text` with every combination of up to {@link UNESCAPE_ROUNDS} unescapes applied, itself included. */
+function unescapings(text: string): Set<string> {
+  const out = new Set([text]);
+  let round = [text];
+  for (let i = 0; i < UNESCAPE_ROUNDS && round.length > 0; i++) {
+    const next: string[] = [];
+    for (const value of round) {
+      for (const unescape of UNESCAPES) {
+        const decoded = unescape(value);
+        if (!out.has(decoded)) {
+          out.add(decoded);
+          next.push(decoded);
+        }
+      }
+    }
+    round = next;
+  }
+  return out;
+}
+
+/** `text` as itself and unescaped (see {@link unescapings}), plus what its base64-looking words decode to (read again, `depth` times). */
 function readings(text: string, depth: number): string[] {
-  const json = jsonUnescape(text);
-  const percent = percentDecode(text);
-  const out = new Set([text, json, percent, percentDecode(text.replace(/\+/g, ' ')), percentDecode(json), jsonUnescape(percent)]);
+  const out = unescapings(text);
   if (depth > 0) {
     for (const reading of [...out]) {
       for (const word of reading.match(/[A-Za-z0-9+/_-]{4,}={0,2}/g) ?? []) {
@@ -130,6 +188,17 @@ function readings(text: string, depth: number): string[] {
     }
   }
   return [...out];
+}
+
+const HTML_ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' };
+
+/** HTML character references (`&lt;`, `&#60;`, `&#x3c;`), as an error page of a registry or proxy writes them. */
+function htmlUnescape(text: string): string {
+  return text.replace(/&(?:#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6})|([a-zA-Z]+));/g, (whole, dec: string | undefined, hex: string | undefined, name: string | undefined) => {
+    const code = dec !== undefined ? Number.parseInt(dec, 10) : hex !== undefined ? Number.parseInt(hex, 16) : undefined;
+    if (code !== undefined) return code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+    return HTML_ENTITIES[(name ?? '').toLowerCase()] ?? whole;
+  });
 }
 
 const JSON_ESCAPES: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };

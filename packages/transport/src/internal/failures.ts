@@ -99,7 +99,9 @@ export function transportError(
   secrets: readonly Secret[] = [],
 ): TransportError {
   const safe = safeCause(cause, secrets);
-  return new TransportError(code, redact(message, secrets), { target, ...(safe === undefined ? {} : { cause: safe }) });
+  // Our own words are never searched for the secrets: a mask inside them ("authorized_[redacted]s")
+  // would tell a short secret by where it lands. Remote text in `message` was scrubbed where it entered.
+  return new TransportError(code, redact(message), { target, ...(safe === undefined ? {} : { cause: safe }) });
 }
 
 /** Maps a failure of the TCP connect (or of ssh2 before the handshake) to our codes. */
