@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import { userInfo } from 'node:os';
 import type { Duplex } from 'node:stream';
 import type { Algorithms } from 'ssh2';
@@ -42,6 +43,13 @@ export interface DockerSshTransportOptions {
   readonly password?: SecretSource;
   /** The passphrase of encrypted identity files, as a Secret or a provider. */
   readonly passphrase?: SecretSource;
+  /**
+   * Secrets that must never be sent as a user name: a target or ProxyJump hop whose user (from the
+   * URL, `user`, ssh_config's `User` or `-J`) equals one is refused with `ERR_SSH_CONFIG` before any
+   * connection. A `password` or `passphrase` given as a Secret is always included; give here the
+   * Secrets behind your providers (the CLI gives what it read from stdin).
+   */
+  readonly refuseAsUser?: readonly Secret[];
   /**
    * Credentials for ProxyJump hops, asked per hop. `password`, `passphrase` and `identityFiles` above
    * are for the target only and are never offered to a jump host (as with ssh, whose `-i` does not
@@ -203,6 +211,9 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
   if (options.socketVia !== undefined && options.socketVia !== 'auto' && options.socketVia !== 'dial-stdio' && options.socketVia !== 'streamlocal') {
     throw new TypeError("socketVia must be 'auto', 'dial-stdio' or 'streamlocal'");
   }
+  if (options.refuseAsUser !== undefined && (!Array.isArray(options.refuseAsUser) || !options.refuseAsUser.every((s) => s instanceof Secret))) {
+    throw new TypeError('refuseAsUser must be an array of Secrets');
+  }
   if (options.socketVia === 'streamlocal' && options.socketPath === undefined) throw new TypeError("socketVia 'streamlocal' needs a socketPath");
   if (options.proxyCommand !== undefined && options.proxyCommand !== false) {
     // eslint-disable-next-line no-control-regex
@@ -262,9 +273,37 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
         // As ssh's -o: first obtained, so it also wins over a ProxyJump from the config.
         ...(options.proxyCommand === undefined ? {} : { proxycommand: options.proxyCommand === false ? 'none' : options.proxyCommand }),
       },
-    }).then(warn));
+    })
+      .then(warn)
+      .then((resolved) => refuseSecretAsUser(resolved, resolved.host)));
 
   const password = options.password ?? urlPassword;
+  /**
+   * A user name that is the password or passphrase given as a Secret (pasted into the wrong field,
+   * or a `User` line in ssh_config) would be sent before any password, into the server's auth log,
+   * and printed by every message naming the target: it is refused before anything is sent. Equality
+   * only, in constant time: a secret inside a longer name is a coincidence, and saying so would tell it.
+   */
+  const isGivenSecret = (user: string | undefined): boolean => {
+    if (user === undefined || user === '') return false;
+    const bytes = Buffer.from(user, 'utf8');
+    const same = [password, options.passphrase, ...(options.refuseAsUser ?? [])].some(
+      (source) => source instanceof Secret && !source.cleared && source.use((held) => held.length === bytes.length && timingSafeEqual(held, bytes)),
+    );
+    bytes.fill(0);
+    return same;
+  };
+  if (isGivenSecret(options.user ?? label.user)) {
+    throw new TypeError('the SSH user (options.user or the URL) is the password or passphrase given, so nothing was sent: give the account name as the user and the secret only as password or passphrase');
+  }
+  function refuseSecretAsUser(resolved: ResolvedSshTarget, forHost: string): ResolvedSshTarget {
+    if (!isGivenSecret(resolved.user)) return resolved;
+    throw transportError(
+      'ERR_SSH_CONFIG',
+      `the SSH user for ${forHost} (from ssh_config's User, -l or ProxyJump) is the password or passphrase given, so nothing was sent: fix the User line or the user@ of the target, and give the secret only as password or passphrase`,
+      { host: resolved.hostname, port: resolved.port },
+    );
+  }
   // A Secret given directly is cleared by the handshake that uses it, so only the connection open
   // while it is held can use it: the pool is pinned to one connection, and its streams queue for
   // its channels. (A second connection opened under load would find the Secret cleared, and fail or
@@ -349,13 +388,16 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
         throw transportError('ERR_SSH_CONFIG', `a ProxyJump hop for ${destination.host} is not [user@]host[:port]`, target);
       }
       const hop = { host: parsed.host, ...(parsed.user === undefined ? {} : { user: parsed.user }), ...(parsed.port > 0 ? { port: parsed.port } : {}) };
-      const resolvedHop = warn(
-        await resolveSshTarget(hop, {
-          ...(options.configFile === undefined ? {} : { configFile: options.configFile }),
-          homeDir,
-          env,
-          localUser,
-        }),
+      const resolvedHop = refuseSecretAsUser(
+        warn(
+          await resolveSshTarget(hop, {
+            ...(options.configFile === undefined ? {} : { configFile: options.configFile }),
+            homeDir,
+            env,
+            localUser,
+          }),
+        ),
+        destination.host,
       );
       if (index === 0 && resolvedHop.proxyjump !== undefined) {
         if (depth >= MAX_JUMP_DEPTH) {

@@ -51,6 +51,8 @@ export function transportOptions(
     ...(ssh.keepaliveCountMax === undefined ? {} : { keepaliveCountMax: ssh.keepaliveCountMax }),
     ...(ssh.family === undefined ? {} : { family: ssh.family }),
     ...(ssh.proxyJump === undefined ? {} : { proxyJump: ssh.proxyJump }),
+    // The config's User and ProxyJump users are known only to the transport: it refuses them too.
+    refuseAsUser: [secrets.password, secrets.passphrase].filter((s): s is Secret => s !== undefined),
     ...(secrets.password === undefined ? {} : { password: provider(secrets.password) }),
     ...(secrets.passphrase !== undefined ? { passphrase: provider(secrets.passphrase) } : secrets.askPassphrase === undefined ? {} : { passphrase: secrets.askPassphrase }),
     ...(args.remoteSocket === undefined ? {} : { socketPath: args.remoteSocket }),
