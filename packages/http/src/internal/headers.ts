@@ -42,6 +42,9 @@ export function validateHeaders(headers: Readonly<Record<string, HeaderValue | u
 }
 
 
+/** HTTP authentication schemes (IANA's registry, and the common `Token`): public words, not credentials. */
+const AUTH_SCHEMES = new Set(['basic', 'bearer', 'digest', 'hoba', 'mutual', 'negotiate', 'ntlm', 'oauth', 'scram-sha-1', 'scram-sha-256', 'vapid', 'token', 'aws4-hmac-sha256']);
+
 /**
  * The texts to remove from anything the daemon says back: every credential header value, and for
  * Docker's base64url JSON auth headers, every string field inside them (password, identitytoken, ...).
@@ -52,8 +55,10 @@ export function credentialTexts(headers: Readonly<Record<string, string | string
     if (!isCredentialHeader(name)) continue;
     for (const v of typeof value === 'string' ? [value] : value) {
       addSecret(out, v);
-      // "Basic xxx", "Bearer xxx": the token alone may be echoed too.
-      for (const part of v.split(/\s+/)) addSecret(out, part);
+      // "Basic xxx", "Bearer xxx": the token alone may be echoed too. The scheme's name is no secret:
+      // taken as one, every daemon line with the word "Basic" or "Bearer" in it would be withheld.
+      const parts = v.trim().split(/\s+/);
+      for (const part of parts.length > 1 && AUTH_SCHEMES.has((parts[0] ?? '').toLowerCase()) ? parts.slice(1) : parts) addSecret(out, part);
       for (const inner of decodedStrings(v)) addSecret(out, inner);
     }
   }

@@ -38,6 +38,17 @@ describe('credential headers', () => {
     expect(scrub('user alice\nused open-sesame', secrets)).toBe('user alice\n[withheld: it held a credential of the request]');
   });
 
+  test('the scheme word of an Authorization header is no secret: a daemon line saying "Basic" or "Bearer" stays', () => {
+    const secrets = credentialTexts(validateHeaders({ Authorization: `Basic ${Buffer.from('alice:open-sesame').toString('base64')}`, 'Proxy-Authorization': 'Bearer tok-98765' }));
+    expect(secrets).not.toContain('Basic');
+    expect(secrets).not.toContain('Bearer');
+    expect(scrub('Basic authentication required\nBearer realm="registry"\ntoken tok-98765 expired', secrets)).toBe(
+      'Basic authentication required\nBearer realm="registry"\n[withheld: it held a credential of the request]',
+    );
+    // A one-word value is a credential whatever it spells.
+    expect(credentialTexts(validateHeaders({ 'X-Auth-Token': 'Basic' }))).toContain('Basic');
+  });
+
   test('a header value with CR or LF is refused without quoting it', () => {
     expect(() => validateHeaders({ Cookie: 'a=b\r\nX-Injected: 1' })).toThrow(
       new TypeError('header Cookie has a character that is not allowed in a field value (CR, LF, NUL or another control); remove it'),
