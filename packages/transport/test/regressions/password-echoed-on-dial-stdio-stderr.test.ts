@@ -128,9 +128,15 @@ function expectNoForm(err: unknown, password: string): void {
 
 /** The error dial-stdio's early exit gives the stream. */
 async function streamError(transport: ReturnType<typeof createDockerSshTransport>): Promise<Error & { code?: string }> {
-  const stream = await transport.openStream();
+  // The peer answers at once: a stream that failed before openStream() could hand it over is not
+  // handed over, and the open rejects with its error; one that fails later errors itself.
+  const opened = await transport.openStream().then(
+    (stream) => ({ stream }),
+    (error: unknown) => ({ error: error as Error & { code?: string } }),
+  );
+  if ('error' in opened) return opened.error;
+  const { stream } = opened;
   return new Promise((resolve, reject) => {
-    // The peer answers at once: the stream may have failed before openStream() resolved.
     const settle = (): void => {
       if (stream.errored !== null) resolve(stream.errored);
       else reject(new Error('the stream closed without an error'));
