@@ -9,6 +9,8 @@ import { localHomeDir, resolveSshTarget } from './config/index.js';
 import { publish } from './internal/diagnostics.js';
 import type { ResolvedSshTarget, SshTarget } from './config/index.js';
 import { parseJump } from './config/jump.js';
+import { GUARD_MATCH_EXEC_USER } from './config/resolve.js';
+import type { GuardedResolveOptions } from './config/resolve.js';
 import type { TransportErrorTarget } from './errors.js';
 import { HARDENED_ALGORITHMS } from './internal/algorithms.js';
 import { runCheck } from './internal/check.js';
@@ -237,6 +239,11 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
     parsedUrl = { host: parsed.host, ...(parsed.user === undefined ? {} : { user: parsed.user }), ...(parsed.port === undefined ? {} : { port: parsed.port }) };
   } else if (/^-|[\s\p{Cc}]/u.test(options.url)) {
     throw new TypeError("options.url must not start with '-' or contain whitespace or control characters");
+  } else if (options.url.includes('@')) {
+    // A `user@host` alias, as ssh reads it (the last '@'): until resolution, messages and stats()
+    // name the host, never the whole string (its user may be the secret, refused below).
+    const at = options.url.lastIndexOf('@');
+    label = { host: options.url.slice(at + 1), user: options.url.slice(0, at) };
   }
   // The password database's home, as ssh (not $HOME).
   const homeDir = options.homeDir ?? localHomeDir();
@@ -263,6 +270,7 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
   let resolving: Promise<ResolvedSshTarget> | undefined;
   const resolve = (): Promise<ResolvedSshTarget> =>
     (resolving ??= resolveSshTarget(parsedUrl ?? options.url, {
+      ...guardFor(label.host),
       ...(options.configFile === undefined ? {} : { configFile: options.configFile }),
       homeDir,
       env,
@@ -276,6 +284,12 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
     })
       .then(warn)
       .then((resolved) => refuseSecretAsUser(resolved, resolved.host)));
+  /** The internal guard of resolveSshTarget: a user that is a given secret never reaches a Match exec shell as %r. */
+  const guardFor = (forHost: string): GuardedResolveOptions => ({
+    [GUARD_MATCH_EXEC_USER]: (user: string) => {
+      if (isGivenSecret(user)) throw secretUserError(forHost);
+    },
+  });
 
   const password = options.password ?? urlPassword;
   /**
@@ -284,25 +298,21 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
    * and printed by every message naming the target: it is refused before anything is sent. Equality
    * only, in constant time: a secret inside a longer name is a coincidence, and saying so would tell it.
    */
-  const isGivenSecret = (user: string | undefined): boolean => {
-    if (user === undefined || user === '') return false;
-    const bytes = Buffer.from(user, 'utf8');
-    const same = [password, options.passphrase, ...(options.refuseAsUser ?? [])].some(
-      (source) => source instanceof Secret && !source.cleared && source.use((held) => held.length === bytes.length && timingSafeEqual(held, bytes)),
-    );
-    bytes.fill(0);
-    return same;
-  };
-  if (isGivenSecret(options.user ?? label.user)) {
+  const isGivenSecret = (user: string | undefined): boolean =>
+    [password, options.passphrase, ...(options.refuseAsUser ?? [])].some((source) => source instanceof Secret && !source.cleared && sameBytes(source, user));
+  if (isGivenSecret(options.user) || isGivenSecret(label.user)) {
     throw new TypeError('the SSH user (options.user or the URL) is the password or passphrase given, so nothing was sent: give the account name as the user and the secret only as password or passphrase');
+  }
+  function secretUserError(forHost: string, at?: { host: string; port: number }): Error {
+    return transportError(
+      'ERR_SSH_CONFIG',
+      `the SSH user for ${forHost} (from ssh_config's User, -l or ProxyJump) is the password or passphrase given, so nothing was sent: fix the User line or the user@ of the target, and give the secret only as password or passphrase`,
+      at ?? { host: forHost },
+    );
   }
   function refuseSecretAsUser(resolved: ResolvedSshTarget, forHost: string): ResolvedSshTarget {
     if (!isGivenSecret(resolved.user)) return resolved;
-    throw transportError(
-      'ERR_SSH_CONFIG',
-      `the SSH user for ${forHost} (from ssh_config's User, -l or ProxyJump) is the password or passphrase given, so nothing was sent: fix the User line or the user@ of the target, and give the secret only as password or passphrase`,
-      { host: resolved.hostname, port: resolved.port },
-    );
+    throw secretUserError(forHost, { host: resolved.hostname, port: resolved.port });
   }
   // A Secret given directly is cleared by the handshake that uses it, so only the connection open
   // while it is held can use it: the pool is pinned to one connection, and its streams queue for
@@ -339,6 +349,10 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
     const agent = options.agent === false ? undefined : (options.agent ?? resolved.expanded.agentsocket);
     const family = options.family ?? (resolved.addressfamily === 'inet' ? 4 : resolved.addressfamily === 'inet6' ? 6 : undefined);
     const auth = jumpOf === undefined ? { password, passphrase: options.passphrase, identityFiles: options.identityFiles } : (options.jumpCredentials?.(hop) ?? {});
+    // A hop's own password or passphrase, given as a Secret, must not be its user name either.
+    if (jumpOf !== undefined && [auth.password, auth.passphrase].some((s) => s instanceof Secret && !s.cleared && sameBytes(s, hop.user))) {
+      throw secretUserError(jumpOf, { host: hop.host, port: hop.port });
+    }
     const jump = jumpOf === undefined ? (options.proxyJump === false ? undefined : (options.proxyJump ?? resolved.proxyjump)) : undefined;
     // The expanded ProxyCommand, unless a ProxyJump (an explicit one wins over the config's command, as ssh -J) or a later hop.
     const proxyCommand = jump === undefined && (jumpOf === undefined || firstHop) ? resolved.expanded.proxycommand : undefined;
@@ -391,6 +405,7 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
       const resolvedHop = refuseSecretAsUser(
         warn(
           await resolveSshTarget(hop, {
+            ...guardFor(destination.host),
             ...(options.configFile === undefined ? {} : { configFile: options.configFile }),
             homeDir,
             env,
@@ -498,4 +513,15 @@ export function createDockerSshTransport(options: DockerSshTransportOptions): Do
 /** `by direct-streamlocal to PATH (why)` or `by dial-stdio (why)`, for the check's report. */
 function describeRoute(route: SocketRoute): string {
   return route.via === 'streamlocal' ? `by direct-streamlocal to ${route.path ?? ''} (${route.reason})` : `by docker system dial-stdio (${route.reason})`;
+}
+
+/** Whether `user` is the secret's bytes (UTF-8), compared in constant time; the copy is wiped. */
+function sameBytes(secret: Secret, user: string | undefined): boolean {
+  if (user === undefined || user === '') return false;
+  const bytes = Buffer.from(user, 'utf8');
+  try {
+    return secret.use((held) => held.length === bytes.length && timingSafeEqual(held, bytes));
+  } finally {
+    bytes.fill(0);
+  }
 }

@@ -32,7 +32,8 @@ export interface MatchContext {
 const KNOWN_CRITERIA: ReadonlySet<string> = new Set(['all', 'canonical', 'final', 'host', 'originalhost', 'user', 'localuser', 'exec', 'localnetwork', 'tagged', 'command', 'version', 'sessiontype']);
 
 /** Runs a `Match exec` command; resolves to its exit status. */
-export type MatchExec = (command: string) => Promise<number>;
+/** `user` is the remote user (`%r`) at this line, for a caller that must refuse it before it reaches a shell. */
+export type MatchExec = (command: string, user: string) => Promise<number>;
 
 /** The outcome of one Match line. */
 export interface MatchOutcome {
@@ -130,7 +131,7 @@ export async function matchCfgLine(condition: string, ctx: MatchContext): Promis
         }, shellTokenProblem);
         // "skip execution if prior predicate failed"
         if (!result) continue;
-        r = (await ctx.exec(cmd)) === 0;
+        r = (await ctx.exec(cmd, ruser)) === 0;
         break;
       }
       case 'localnetwork':

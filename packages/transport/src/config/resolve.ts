@@ -12,6 +12,7 @@ import { parseAlias } from './hostname.js';
 import { localAccount } from './local.js';
 import type { LocalAccount } from './local.js';
 import { DEFAULT_MATCH_EXEC_TIMEOUT_MS, shellMatchExec } from './match.js';
+import type { MatchExec } from './match.js';
 import { overrideLines } from './overrides.js';
 import { assertShellSafe } from './shell.js';
 import type { SshConfigOverrides } from './overrides.js';
@@ -71,6 +72,15 @@ export interface ResolveSshTargetOptions {
   /** Time limit of one `Match exec` command; default 5000 ms. */
   readonly matchExecTimeoutMs?: number;
 }
+
+/**
+ * Internal (not exported by the package): called with the remote user before each `Match exec`
+ * runs, so that the transport can refuse a user that is a given secret before it reaches a shell
+ * as `%r` (and the process list). It throws to refuse.
+ */
+export const GUARD_MATCH_EXEC_USER: unique symbol = Symbol('ssh-docker.guardMatchExecUser');
+/** {@link ResolveSshTargetOptions} with the internal guard. */
+export type GuardedResolveOptions = ResolveSshTargetOptions & { readonly [GUARD_MATCH_EXEC_USER]?: (user: string) => void };
 
 function checkOptions(options: ResolveSshTargetOptions): void {
   if (typeof options !== 'object' || options === null) throw new TypeError('resolveSshTarget() options must be an object');
@@ -184,7 +194,7 @@ export async function resolveSshTarget(urlOrAlias: string | SshTarget, options: 
     uid: options.localUid ?? user().uid,
     localHostname: options.localHostname ?? osHostname(),
     env,
-    exec: options.matchExec === false ? null : shellMatchExec(env, timeout),
+    exec: options.matchExec === false ? null : guardedExec(shellMatchExec(env, timeout), (options as GuardedResolveOptions)[GUARD_MATCH_EXEC_USER]),
   };
   const r = new ConfigReader(ctx);
   const s = r.s;
@@ -237,4 +247,12 @@ export async function resolveSshTarget(urlOrAlias: string | SshTarget, options: 
   // ssh would stop here ("No user exists for uid"); we go on with $HOME, and say so.
   const warning = { keyword: 'HOME', file: 'passwd', line: 0, message: 'the current uid has no password-database entry: ~ and ~/.ssh/config are taken from $HOME; pass homeDir to choose' };
   return { ...resolved, warnings: [...resolved.warnings, warning] };
+}
+
+function guardedExec(exec: MatchExec, guard: ((user: string) => void) | undefined): MatchExec {
+  if (guard === undefined) return exec;
+  return (command, user) => {
+    guard(user);
+    return exec(command, user);
+  };
 }
