@@ -21,16 +21,16 @@ set -u
 mkdir -p /run/sdk /run/sshd /sdk/log
 # Without --privileged (a daemon that cannot grant every capability), /sys and the cgroup mounts
 # are read-only: remount them writable for the inner dockerd (this container has CAP_SYS_ADMIN).
-mount -o remount,rw /sys 2>/dev/null || :
+busybox mount -o remount,rw /sys 2>/dev/null || :
 if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
-  mount -o remount,rw /sys/fs/cgroup 2>/dev/null || :
+  busybox mount -o remount,rw /sys/fs/cgroup 2>/dev/null || :
   # cgroup v2: move every process into a child group so that the root can delegate controllers
   # to the inner dockerd (what Docker's own dind script does).
   mkdir -p /sys/fs/cgroup/init
   xargs -rn1 < /sys/fs/cgroup/cgroup.procs > /sys/fs/cgroup/init/cgroup.procs 2>/dev/null || :
   sed -e 's/ / +/g' -e 's/^/+/' < /sys/fs/cgroup/cgroup.controllers > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || :
 else
-  for d in /sys/fs/cgroup/*/; do mount -o remount,bind,rw "$d" 2>/dev/null || :; done
+  for d in /sys/fs/cgroup/*/; do busybox mount -o remount,bind,rw "$d" 2>/dev/null || :; done
 fi
 sh /sdk/setup.sh > /sdk/log/setup.log 2>&1 || { echo "setup failed" >> /sdk/log/setup.log; }
 # Started from a subshell that exits at once, so that the daemons' parent is tini, which reaps them.
