@@ -8,6 +8,7 @@ const conditions = ['source', 'node', 'import', 'module', 'default'];
 // One inline project: it keeps vitest from taking the root's vitest.workspace.ts projects.
 export default defineConfig({
   test: {
+    fileParallelism: false,
     projects: [
       {
         resolve: { conditions },
@@ -18,7 +19,6 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 300_000,
           hookTimeout: 1_200_000,
-          fileParallelism: false,
         },
       },
     ],

@@ -192,7 +192,9 @@ function freePort(): Promise<number> {
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
+      server.close(() => {
+        resolve(port);
+      });
     });
   });
 }
@@ -267,7 +269,9 @@ export async function startContainerHost(options: ContainerHostOptions = {}): Pr
     if (created) runSyncQuiet(cli.file, ['rm', '-f', '-v', name]);
     rmSync(dir, { recursive: true, force: true });
   };
-  const onExit = (): void => removeSync();
+  const onExit = (): void => {
+    removeSync();
+  };
   process.once('exit', onExit);
 
   const cleanup = async (): Promise<void> => {

@@ -13,8 +13,7 @@ export const IMAGE_REPOSITORY = 'ssh-docker-testkit/host';
 const BUILD_INPUTS = ['build.sh'] as const;
 
 function here(): string {
-  // ESM (src/ under vitest, dist/index.js) has import.meta.url; the CJS build has __filename.
-  if (typeof __filename === 'string') return dirname(__filename);
+  // The CJS build gets import.meta.url from tsup's shims.
   return dirname(fileURLToPath(import.meta.url));
 }
 
