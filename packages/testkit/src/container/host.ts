@@ -185,6 +185,12 @@ function capsFlags(): string[] {
   ];
 }
 
+/**
+ * Set when a daemon refused --privileged for missing capabilities: later hosts in this process go
+ * straight to the fallback (with vfs storage, every container create copies the whole image).
+ */
+const privilegedRefused = new Set<string>();
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -247,6 +253,8 @@ export async function startContainerHost(options: ContainerHostOptions = {}): Pr
   const docker = (args: readonly string[], timeoutMs = 120_000) => run(cli.file, args, { env, timeoutMs });
   const dockerOk = (args: readonly string[], timeoutMs = 120_000) => runOk(cli.file, args, { env, timeoutMs });
 
+  const t0 = Date.now();
+  const phase = (what: string): void => options.log?.(`${what} at +${Date.now() - t0} ms`);
   const ping = await docker(['version', '--format', '{{.Server.Version}}'], 30_000);
   if (ping.code !== 0) {
     throw new FixtureError('ERR_FIXTURE_START', `no Docker daemon answers (DOCKER_HOST=${env['DOCKER_HOST'] ?? 'default'}): ${ping.stderr.trim()}`);
@@ -255,6 +263,7 @@ export async function startContainerHost(options: ContainerHostOptions = {}): Pr
   if (!sshKeygen) throw new FixtureError('ERR_FIXTURE_MISSING_PACKAGE', 'ssh-keygen is not installed (openssh-client)');
 
   const image = await ensureImage(cli, options.log ? { log: options.log } : {});
+  phase(image.built ? `image ${image.tag} built` : `image ${image.tag} reused`);
   const port = options.port ?? (await freePort());
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError('port must be an integer in 1..65535');
   const host = '127.0.0.1';
@@ -302,6 +311,7 @@ export async function startContainerHost(options: ContainerHostOptions = {}): Pr
       generateRsaHostKey(join(keysDir, 'host_rsa')),
     ]);
     const hostKeys = [ed25519, ecdsa, rsa];
+    phase('keys made');
     const keyLine = (key: HostKey): string => `${key.type} ${key.blob.toString('base64')}\n`;
 
     const file = (name: string, data: string | Buffer, mode = 0o644): TarEntry => ({
@@ -349,9 +359,11 @@ export async function startContainerHost(options: ContainerHostOptions = {}): Pr
       return { ok: started.code === 0, stderr: started.stderr };
     };
 
-    let mode: 'privileged' | 'caps' = 'privileged';
+    const daemonKey = env['DOCKER_HOST'] ?? '';
+    let mode: 'privileged' | 'caps' = options.privileged !== true && privilegedRefused.has(daemonKey) ? 'caps' : 'privileged';
     let started = await createAndStart(mode);
-    if (!started.ok && options.privileged !== true && /unable to apply caps/i.test(started.stderr)) {
+    if (!started.ok && mode === 'privileged' && options.privileged !== true && /unable to apply caps/i.test(started.stderr)) {
+      privilegedRefused.add(daemonKey);
       await dockerOk(['rm', '-f', '-v', name]);
       created = false;
       mode = 'caps';
@@ -360,6 +372,7 @@ export async function startContainerHost(options: ContainerHostOptions = {}): Pr
     if (!started.ok) {
       throw new FixtureError('ERR_FIXTURE_START', `the container host ${name} did not start (${mode}): ${started.stderr.trim()}`);
     }
+    phase(`container ${name} started (${mode})`);
 
     const exec = (args: readonly string[], timeoutMs = 120_000) => docker(['exec', name, ...args], timeoutMs);
     const execOk = async (what: string, args: readonly string[], timeoutMs = 120_000): Promise<string> => {
@@ -377,8 +390,11 @@ export async function startContainerHost(options: ContainerHostOptions = {}): Pr
 
     try {
       await execOk('waiting for sshd', ['sh', '/sdk/wait-sshd.sh', String(port), '0'], 60_000);
+      phase('sshd listening');
       await execOk('waiting for the inner dockerd', ['sh', '/sdk/wait-dockerd.sh'], 120_000);
+      phase('inner dockerd answering');
       await execOk('importing the busybox image', ['sh', '/sdk/import-busybox.sh'], 120_000);
+      phase('busybox image imported');
     } catch (err) {
       if (err instanceof FixtureError) throw new FixtureError('ERR_FIXTURE_START', err.message, { cause: err });
       throw err;
