@@ -145,6 +145,9 @@ export interface ContainerHost {
   rate(bitsPerSecond: number): Promise<void>;
   cut(): Promise<void>;
   restore(): Promise<void>;
+  /** Not in container mode yet (ERR_FIXTURE_UNSUPPORTED): startDockerSshFixture has them. */
+  startSecondSshd(options?: { sameHostKeys?: boolean }): Promise<never>;
+  makeImage(name: string, options: { randomMiB: number }): Promise<never>;
   /** Processes in the container whose command line contains `pattern` or matches the RegExp. */
   countRemote(pattern: string | RegExp): Promise<number>;
   /** Runs a command inside the container (as root, not through sshd): a test's back door. */
@@ -225,6 +228,14 @@ const unsupported = (what: string): Promise<never> =>
     new FixtureError(
       'ERR_FIXTURE_UNSUPPORTED',
       `${what} needs isolation 'netns' (startDockerSshFixture as root on Linux, which owns the link between client and server); the container host shares this machine's network (--network host) and has no link of its own to shape or cut`,
+    ),
+  );
+
+const notInContainerMode = (what: string): Promise<never> =>
+  Promise.reject(
+    new FixtureError(
+      'ERR_FIXTURE_UNSUPPORTED',
+      `${what} is not available in container mode; startDockerSshFixture has it (isolation 'netns' or 'loopback', root on Linux)`,
     ),
   );
 
@@ -492,6 +503,8 @@ export async function startContainerHost(options: ContainerHostOptions = {}): Pr
       rate: () => unsupported('rate()'),
       cut: () => unsupported('cut()'),
       restore: () => unsupported('restore()'),
+      startSecondSshd: () => notInContainerMode('startSecondSshd()'),
+      makeImage: () => notInContainerMode('makeImage()'),
       async countRemote(pattern) {
         live('countRemote');
         const out = await execOk('listing processes', ['ps', '-eo', 'args='], 30_000);
