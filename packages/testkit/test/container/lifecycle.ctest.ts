@@ -63,6 +63,10 @@ describe('container host lifecycle', () => {
         expect((err as FixtureError).code).toBe('ERR_FIXTURE_UNSUPPORTED');
         expect((err as Error).message).toMatch(/isolation 'netns'/);
       }
+      for (const missing of [() => host.startSecondSshd(), () => host.makeImage('x', { randomMiB: 1 })]) {
+        await expect(missing()).rejects.toMatchObject({ code: 'ERR_FIXTURE_UNSUPPORTED', message: expect.stringMatching(/startDockerSshFixture/) as unknown });
+      }
+      expect(await host.countRemote('dockerd --iptables=false')).toBe(1);
     } finally {
       await host.stop();
     }
