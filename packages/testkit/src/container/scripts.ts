@@ -1,4 +1,4 @@
-import { SLOW_BASHRC, SLOW_SHELL_SECONDS, SOCKET_GROUP, USERS } from '../internal/system.js';
+import { SLOW_BASHRC, SOCKET_GROUP, USERS } from '../internal/system.js';
 
 /**
  * Shell scripts and config the container host runs. They are copied into `/sdk` of each container
@@ -10,7 +10,6 @@ import { SLOW_BASHRC, SLOW_SHELL_SECONDS, SOCKET_GROUP, USERS } from '../interna
 export const INNER_SOCKET = '/run/sdk/docker.sock';
 export const INNER_DOCKER_HOST = `unix://${INNER_SOCKET}`;
 export const INNER_IMAGE = 'ssh-docker-test/busybox:latest';
-export { SLOW_SHELL_SECONDS };
 
 const NO_DOCKER_APPLETS = ['sh', 'env', 'cat', 'echo', 'ls', 'id', 'sleep', 'true', 'false', 'ps', 'printf', 'test'];
 
