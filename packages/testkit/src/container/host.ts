@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { FixtureError } from '../errors.js';
 import { generateKey, generateRsaHostKey, knownHostsText } from '../internal/keys.js';
 import type { HostKey } from '../internal/keys.js';
-import { run, runOk, runSyncQuiet } from '../internal/proc.js';
+import { run, runOk } from '../internal/proc.js';
 import { SLOW_SHELL_SECONDS, USERS, which } from '../internal/system.js';
 import { tarStream } from '../internal/tar.js';
 import type { TarEntry } from '../internal/tar.js';
@@ -286,7 +286,13 @@ export async function startContainerHost(options: ContainerHostOptions = {}): Pr
   let created = false;
   let stopped = false;
   const removeSync = (): void => {
-    if (created) runSyncQuiet(cli.file, ['rm', '-f', '-v', name]);
+    if (created) {
+      try {
+        execFileSync(cli.file, ['rm', '-f', '-v', name], { env, stdio: 'ignore', timeout: 30_000 });
+      } catch {
+        // best effort at exit
+      }
+    }
     rmSync(dir, { recursive: true, force: true });
   };
   const onExit = (): void => {
