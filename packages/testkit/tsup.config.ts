@@ -6,6 +6,8 @@ export default defineConfig({
   dts: true,
   sourcemap: true,
   clean: true,
+  // import.meta.url in the CJS build (container/image.ts finds the package's container/ dir with it).
+  shims: true,
   target: 'node20',
   platform: 'node',
   tsconfig: 'tsconfig.build.json',

@@ -7,3 +7,6 @@ export { heapContains } from './heap.js';
 export { expectNoSecretLeak } from './leak.js';
 export { processMemoryContains } from './memscan.js';
 export type { MemoryHit } from './memscan.js';
+export { startContainerHost, CONTAINER_LABEL } from './container/host.js';
+export type { ContainerHost, ContainerHostOptions, ContainerHostUsers } from './container/host.js';
+export { imageTag as containerHostImageTag } from './container/image.js';
