@@ -39,11 +39,9 @@ export interface HostKeySet {
   keys: HostKey[];
 }
 
+/** A started sshd (`sshd -D`): the process that listens; its sessions are its descendants. */
 interface Listener {
   child: ChildProcess;
-  /** `sshd` for the main listener, `sshd<n>` for the others: names its config, pid and log files. */
-  name: string;
-  port: number;
 }
 
 function fileSize(file: string): number {
@@ -134,7 +132,7 @@ export class Sshd {
     await writeFile(join(dir, `${name}_config`), this.#configText(port, keyFiles, join(dir, `${name}.pid`)), { mode: 0o600 });
   }
 
-  /** Starts `<name>_config` and waits until `<name>.log` says it listens on the port. */
+  /** Starts `<name>_config` (`sshd` for the main listener, `sshd<n>` for the others) and waits until `<name>.log` says it listens. */
   async #start(name: string, port: number): Promise<Listener> {
     const ctx = this.#ctx;
     const { host } = this.#settings;
@@ -143,7 +141,7 @@ export class Sshd {
     const [file, args] = ctx.inFixture(ctx.programs.sshd, ['-D', '-f', join(ctx.dir, `${name}_config`), '-E', logFile]);
     const child = startDaemon(file, args, ctx.env, 'ignore');
     ctx.track(child);
-    const listener: Listener = { child, name, port };
+    const listener: Listener = { child };
     this.#running.add(listener);
     const until = Date.now() + 10_000;
     const listening = `Server listening on ${host} port ${port}.`;
