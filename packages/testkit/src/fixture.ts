@@ -1,32 +1,23 @@
 import { randomBytes } from 'node:crypto';
-import { openSync, closeSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { FixtureError } from './errors.js';
-import { importImage, killAllContainers, ping } from './internal/dockerapi.js';
-import { generateKey, generateRsaHostKey, knownHostsText } from './internal/keys.js';
+import type { FixtureContext } from './internal/context.js';
+import { importImage } from './internal/dockerapi.js';
+import { Dockerd } from './internal/dockerd.js';
+import { Faults } from './internal/faults.js';
+import { generateKey, knownHostsText } from './internal/keys.js';
 import type { HostKey } from './internal/keys.js';
 import { MARKER, register, sweepStale, unmountUnder, unregister } from './internal/janitor.js';
 import { createNetns, destroyNetns, destroyNetnsSync, netnsMember } from './internal/netns.js';
 import type { NetnsLink } from './internal/netns.js';
-import {
-  deadline,
-  debug,
-  hasEnv,
-  killQuiet,
-  listProcesses,
-  run,
-  runOk,
-  sleep,
-  startDaemon,
-  waitGone,
-} from './internal/proc.js';
+import { debug, freePort, hasEnv, killQuiet, listProcesses, waitGone } from './internal/proc.js';
 import type { ProcessInfo } from './internal/proc.js';
-import { Relay } from './internal/relay.js';
+import { generateHostKeys, Sshd } from './internal/sshd.js';
 import { busyboxRootfs } from './internal/tar.js';
-import { ensureUsers, preflight, SLOW_SHELL_SECONDS, SOCKET_GROUP, USERS, which } from './internal/system.js';
+import { ensureUsers, preflight, SLOW_SHELL_SECONDS, USERS, which } from './internal/system.js';
 import type { Programs } from './internal/system.js';
 
 export type { HostKey };
@@ -238,22 +229,10 @@ export interface DockerSshFixture {
 const IMAGE = 'ssh-docker-test/busybox:latest';
 const DAEMON_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const NO_DOCKER_APPLETS = ['sh', 'env', 'cat', 'echo', 'ls', 'id', 'sleep', 'true', 'false', 'ps', 'printf', 'test'];
-// Hides a system containerd socket from dockerd in its own mount namespace, so that dockerd starts
-// its own managed containerd under the exec root instead of sharing the machine's. Constant text;
-// dockerd and its arguments follow as "$0" "$@".
-const DOCKERD_WRAPPER =
-  'if [ -S /run/containerd/containerd.sock ]; then mount -t tmpfs -o size=64k,mode=0700 tmpfs /run/containerd; fi; exec "$0" "$@"';
 
 let fixtureCounter = 0;
 const live = new Set<FixtureState>();
 let exitHookInstalled = false;
-
-interface SshdInstance {
-  child: ChildProcess;
-  configFile: string;
-  host: string;
-  port: number;
-}
 
 interface FixtureState {
   id: string;
@@ -262,53 +241,6 @@ interface FixtureState {
   link: NetnsLink | undefined;
   children: Set<ChildProcess>;
   stopped: boolean;
-}
-
-function tail(file: string): string {
-  try {
-    return readFileSync(file, 'utf8').trim().split('\n').slice(-15).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => {
-        resolve(port);
-      });
-    });
-  });
-}
-
-function fileSize(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
-
-function readFrom(file: string, offset: number): string {
-  try {
-    return readFileSync(file).subarray(offset).toString('utf8');
-  } catch {
-    return '';
-  }
-}
-
-function exitedPromise(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => { resolve(); }));
-}
-
-function hasExited(child: ChildProcess): boolean {
-  return child.exitCode !== null || child.signalCode !== null;
 }
 
 /**
@@ -419,6 +351,32 @@ export async function startDockerSshFixture(options: FixtureOptions = {}): Promi
   }
 }
 
+/** The context the fixture's parts share (see {@link FixtureContext}); its `assertRunning` is the one `stopped` guard. */
+function contextOf(state: FixtureState): FixtureContext {
+  const { id, dir, programs, link } = state;
+  return {
+    id,
+    dir,
+    programs,
+    link,
+    env: { PATH: DAEMON_PATH, [MARKER]: id },
+    // nsenter, not `ip netns exec`: the latter remounts /sys, which hides the cgroup mounts dockerd needs.
+    inFixture: (file, args) =>
+      link ? [programs.nsenter, [`--net=/run/netns/${link.name}`, '--', file, ...args]] : [file, [...args]],
+    track(child) {
+      state.children.add(child);
+      child.once('exit', () => state.children.delete(child));
+    },
+    assertRunning(what) {
+      if (state.stopped) throw new FixtureError('ERR_FIXTURE_STOPPED', `${what}: the fixture is stopped`);
+    },
+  };
+}
+
+/**
+ * Composes the fixture: its network (namespace or loopback), keys and users' files, then
+ * {@link Dockerd}, {@link Sshd} and {@link Faults}, each the one owner of its concern.
+ */
 async function setUp(
   state: FixtureState,
   options: FixtureOptions,
@@ -440,101 +398,26 @@ async function setUp(
   const link = state.link;
   const host = link ? link.address : '127.0.0.1';
   const port = link ? 22 : await freePort();
-  // nsenter, not `ip netns exec`: the latter remounts /sys, which hides the cgroup mounts dockerd needs.
-  const inFixture = (file: string, args: readonly string[]): [string, string[]] =>
-    link ? [programs.nsenter, [`--net=/run/netns/${link.name}`, '--', file, ...args]] : [file, [...args]];
-  const daemonEnv = { PATH: DAEMON_PATH, [MARKER]: id };
+  const ctx = contextOf(state);
 
-  // Keys and files (in parallel with nothing else yet: ssh-keygen is quick except for RSA).
+  // Keys (in parallel with dockerd: ssh-keygen is quick except for RSA).
   const passphrase = `pass phrase:@/?#%[] ü-${randomBytes(9).toString('base64url')}`;
   const identityFile = join(dir, 'id_ed25519');
   const encryptedIdentityFile = join(dir, 'id_ed25519_encrypted');
   const keygen = Promise.all([
-    generateKey(programs.sshKeygen, join(dir, 'host_ed25519'), 'ed25519'),
-    generateKey(programs.sshKeygen, join(dir, 'host_ecdsa'), 'ecdsa'),
-    generateRsaHostKey(join(dir, 'host_rsa')),
+    generateHostKeys(ctx, 'host'),
     generateKey(programs.sshKeygen, identityFile, 'ed25519'),
     generateKey(programs.sshKeygen, encryptedIdentityFile, 'ed25519', passphrase),
   ]);
 
-  // dockerd
-  const dockerSocket = join(dir, 'docker.sock');
-  await writeFile(join(dir, 'daemon.json'), '{}\n');
-  const dockerdArgs = [
-    '-c',
-    DOCKERD_WRAPPER,
-    programs.dockerd,
-    '--config-file',
-    join(dir, 'daemon.json'),
-    '--data-root',
-    join(dir, 'data'),
-    '--exec-root',
-    join(dir, 'x'),
-    '--host',
-    `unix://${dockerSocket}`,
-    '--pidfile',
-    join(dir, 'docker.pid'),
-    '--group',
-    SOCKET_GROUP,
-    '--storage-driver',
-    'vfs',
-    '--iptables=false',
-    '--ip6tables=false',
-    '--ip-forward=false',
-    '--ip-masq=false',
-    '--bridge',
-    'none',
-    '--userland-proxy=false',
-    '--shutdown-timeout',
-    '2',
-    '--log-level',
-    'warn',
-  ];
-  let dockerd: ChildProcess | undefined;
-  const startDockerd = async (): Promise<void> => {
-    const log = openSync(join(dir, 'dockerd.log'), 'a');
-    try {
-      // Its own mount namespace: dockerd's mounts (the data root, container rootfs) vanish with it.
-      const [file, args] = inFixture(programs.unshare, ['--mount', '--propagation', 'slave', '/bin/sh', ...dockerdArgs]);
-      dockerd = startDaemon(file, args, daemonEnv, ['ignore', log, log]);
-    } finally {
-      closeSync(log);
-    }
-    const child = dockerd;
-    state.children.add(child);
-    child.once('exit', () => state.children.delete(child));
-    const deadline = Date.now() + 30_000;
-    while (!(await ping(dockerSocket))) {
-      if (hasExited(child) || Date.now() > deadline) {
-        throw new FixtureError(
-          'ERR_FIXTURE_START',
-          `dockerd did not start (${hasExited(child) ? `exited with ${child.exitCode ?? child.signalCode}` : 'no answer in 30 s'}); its log ends:\n${tail(join(dir, 'dockerd.log'))}`,
-        );
-      }
-      await sleep(30);
-    }
-  };
-  const stopDockerd = async (): Promise<void> => {
-    const child = dockerd;
-    if (!child || hasExited(child)) return;
-    await killAllContainers(dockerSocket);
-    child.kill('SIGTERM');
-    const exited = exitedPromise(child);
-    const timedOut = await Promise.race([exited.then(() => false), deadline(15_000).then(() => true)]);
-    if (timedOut) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-  };
+  // dockerd, and the test image once it answers.
+  const dockerd = new Dockerd(ctx);
+  const dockerSocket = dockerd.socket;
+  const dockerdReady = dockerd.start().then(() => importImage(dockerSocket, IMAGE, busyboxRootfs(programs.busybox)));
 
-  const dockerdReady = startDockerd().then(() => importImage(dockerSocket, IMAGE, busyboxRootfs(programs.busybox)));
-
-  const hostKeysAll = await keygen;
+  const [mainKeys, clientKey, encryptedKey] = await keygen;
   debug('fixture %s: keys after %d ms', id, Date.now() - started);
-  const hostKeys = hostKeysAll.slice(0, 3);
-  const clientKey = hostKeysAll[3];
-  const encryptedKey = hostKeysAll[4];
-  if (!clientKey || !encryptedKey) throw new FixtureError('ERR_FIXTURE_START', 'ssh-keygen produced no client key');
+  const hostKeys = mainKeys.keys;
   const keyLine = (key: HostKey): string => `${key.type} ${key.blob.toString('base64')} ssh-docker-testkit\n`;
   const authDir = join(dir, 'authorized_keys');
   await mkdir(authDir, { mode: 0o755 });
@@ -551,169 +434,16 @@ async function setUp(
   for (const applet of NO_DOCKER_APPLETS) await symlink(programs.busybox, join(noDockerBin, applet));
 
   const sessionEnv = `${MARKER}=${id} DOCKER_HOST=${options.dockerHost ?? `unix://${dockerSocket}`} DOCKER_CONFIG=${dockerConfig}`;
-  const sshdConfig = (listenHost: string, listenPort: number, keyFiles: readonly string[], pidFile: string): string =>
-    [
-      '# ssh-docker testkit fixture: every line is written by the fixture, none comes from a test.',
-      `ListenAddress ${listenHost}:${listenPort}`,
-      ...keyFiles.map((file) => `HostKey ${file}`),
-      `PidFile ${pidFile}`,
-      // Keys live in the fixture's dir, not in the users' homes; StrictModes would demand
-      // root- or user-owned, non-writable parents (sshd_config(5)), which a temp dir is not.
-      `AuthorizedKeysFile ${authDir}/%u`,
-      'StrictModes no',
-      'UsePAM yes',
-      'PermitRootLogin no',
-      `AllowUsers ${Object.values(USERS).join(' ')}`,
-      'PubkeyAuthentication yes',
-      `PasswordAuthentication ${options.passwordAuthentication === false ? 'no' : 'yes'}`,
-      `KbdInteractiveAuthentication ${options.keyboardInteractive === false ? 'no' : 'yes'}`,
-      `AllowStreamLocalForwarding ${options.allowStreamLocalForwarding === false ? 'no' : 'yes'}`,
-      ...(options.disableForwarding === true ? ['DisableForwarding yes'] : []),
-      ...(options.maxSessions !== undefined ? [`MaxSessions ${options.maxSessions}`] : []),
-      ...(options.maxStartups !== undefined ? [`MaxStartups ${options.maxStartups}`] : []),
-      ...(options.acceptEnv?.length ? [`AcceptEnv ${options.acceptEnv.join(' ')}`] : []),
-      'UseDNS no',
-      'PrintMotd no',
-      'LogLevel VERBOSE',
-      `SetEnv ${sessionEnv}`,
-      // A Match block's SetEnv replaces the global list, so it repeats it with a PATH without docker.
-      `Match User ${USERS.noDocker}`,
-      `  SetEnv ${sessionEnv} PATH=${noDockerBin}`,
-      '',
-    ].join('\n');
+  const sshd = new Sshd(ctx, { host, authDir, sessionEnv, noDockerBin, options });
+  const { knownHostsFile, sshConfigFile, alias, sshBinDir } = await writeClientFiles(dir, id, host, port, hostKeys, identityFile);
 
-  const hostKeyFiles = ['host_ed25519', 'host_ecdsa', 'host_rsa'].map((name) => join(dir, name));
-  const configFile = join(dir, 'sshd_config');
-  await writeFile(configFile, sshdConfig(host, port, hostKeyFiles, join(dir, 'sshd.pid')), { mode: 0o600 });
-
-  const knownHostsFile = join(dir, 'known_hosts');
-  await writeFile(knownHostsFile, knownHostsText(host, port, hostKeys), { mode: 0o644 });
-  const alias = `sdk-fixture-${id}`;
-  const sshConfigFile = join(dir, 'ssh_config');
-  await writeFile(
-    sshConfigFile,
-    [
-      `Host ${alias}`,
-      `  HostName ${host}`,
-      `  Port ${port}`,
-      `  User ${USERS.docker}`,
-      `  IdentityFile ${identityFile}`,
-      '  IdentitiesOnly yes',
-      `  UserKnownHostsFile ${knownHostsFile}`,
-      '  GlobalKnownHostsFile /dev/null',
-      '  StrictHostKeyChecking yes',
-      '  BatchMode yes',
-      '',
-    ].join('\n'),
-    { mode: 0o644 },
-  );
-  const sshBinDir = join(dir, 'bin');
-  await mkdir(sshBinDir, { mode: 0o755 });
-  await writeFile(
-    join(sshBinDir, 'ssh'),
-    `#!/bin/sh\nexec '${which('ssh') ?? '/usr/bin/ssh'}' -F '${sshConfigFile}' "$@"\n`,
-    { mode: 0o755 },
-  );
-
-  const sshdInstances = new Set<SshdInstance>();
-  const startSshd = async (instance: Omit<SshdInstance, 'child'>, logName: string): Promise<SshdInstance> => {
-    const logFile = join(dir, logName);
-    const logStart = fileSize(logFile);
-    const [file, args] = inFixture(programs.sshd, ['-D', '-f', instance.configFile, '-E', logFile]);
-    const child = startDaemon(file, args, daemonEnv, 'ignore');
-    state.children.add(child);
-    child.once('exit', () => state.children.delete(child));
-    const running: SshdInstance = { ...instance, child };
-    sshdInstances.add(running);
-    const deadline = Date.now() + 10_000;
-    // Ready when sshd logs that it listens: a probe connection would count against MaxStartups
-    // and show up in the tests' view of the server.
-    const listening = `Server listening on ${instance.host} port ${instance.port}.`;
-    while (!readFrom(logFile, logStart).includes(listening)) {
-      if (hasExited(child) || Date.now() > deadline) {
-        throw new FixtureError(
-          'ERR_FIXTURE_START',
-          `sshd did not start on ${instance.host}:${instance.port}; its log ends:\n${tail(logFile)}`,
-        );
-      }
-      await sleep(20);
-    }
-    return running;
-  };
-  /** SIGKILL an sshd listener and its sessions: its descendants whose comm is sshd. */
-  const killSshdInstance = async (instance: SshdInstance): Promise<void> => {
-    const rootPid = instance.child.pid;
-    sshdInstances.delete(instance);
-    if (rootPid === undefined) return;
-    const all = listProcesses();
-    const family = new Set([rootPid]);
-    for (let grew = true; grew; ) {
-      grew = false;
-      for (const p of all) {
-        if (!family.has(p.pid) && family.has(p.ppid)) {
-          family.add(p.pid);
-          grew = true;
-        }
-      }
-    }
-    const victims = all.filter((p) => family.has(p.pid) && (p.pid === rootPid || p.comm === 'sshd'));
-    for (const p of victims) killQuiet(p.pid, 'SIGKILL');
-    instance.child.kill('SIGKILL');
-    await exitedPromise(instance.child);
-    await waitGone(
-      victims.map((p) => p.pid),
-      5000,
-    );
-  };
-
-  let mainSshd = await startSshd({ configFile, host, port }, 'sshd.log');
+  await sshd.start(port, mainKeys);
   debug('fixture %s: sshd after %d ms', id, Date.now() - started);
   await dockerdReady;
   debug('fixture %s: dockerd and image after %d ms', id, Date.now() - started);
 
-  const relay = new Relay(link ? inFixture : undefined, daemonEnv, programs, link, host, port);
-  if (options.relayAllConnections) await relay.routeAll();
-  let secondCounter = 0;
-
-  const netnsOnly = (what: string): NetnsLink => {
-    if (state.stopped) throw new FixtureError('ERR_FIXTURE_STOPPED', `${what}: the fixture is stopped`);
-    if (!link) {
-      throw new FixtureError(
-        'ERR_FIXTURE_UNSUPPORTED',
-        `${what} needs the fixture in its own network namespace (isolation 'netns': root on Linux with \`ip netns\`); this one runs on loopback`,
-      );
-    }
-    return link;
-  };
-  const nsIptables = async (args: readonly string[]): Promise<void> => {
-    const l = netnsOnly('network faults');
-    await runOk(programs.ip, ['netns', 'exec', l.name, programs.iptables, '-w', ...args]);
-  };
-  let chainsReady = false;
-  const ensureChains = async (): Promise<void> => {
-    if (chainsReady) return;
-    for (const chain of ['SDK_CUT', 'SDK_LOSS']) {
-      await nsIptables(['-N', chain]);
-      await nsIptables(['-A', 'INPUT', '-i', 'eth0', '-j', chain]);
-      await nsIptables(['-A', 'OUTPUT', '-o', 'eth0', '-j', chain]);
-    }
-    chainsReady = true;
-  };
-  // Segmentation offloads (GRO/GSO/TSO) on both ends of the link, via ethtool when it is installed
-  // (install-system-deps.sh installs it); without it, loss() drops merged segments (coarser loss).
-  let offloadsOn = true;
-  const setOffloads = async (on: boolean): Promise<void> => {
-    const ethtool = which('ethtool');
-    if (!link || ethtool === undefined || on === offloadsOn) return;
-    const flags = ['gro', 'gso', 'tso'].flatMap((f) => [f, on ? 'on' : 'off']);
-    await runOk(ethtool, ['-K', link.hostIf, ...flags]);
-    await runOk(programs.ip, ['netns', 'exec', link.name, ethtool, '-K', 'eth0', ...flags]);
-    offloadsOn = on;
-  };
-  const clearRate = async (l: NetnsLink): Promise<void> => {
-    await run(programs.tc, ['qdisc', 'del', 'dev', l.hostIf, 'root']);
-    await run(programs.ip, ['netns', 'exec', l.name, programs.tc, 'qdisc', 'del', 'dev', 'eth0', 'root']);
-  };
+  const faults = new Faults(ctx, host, port);
+  if (options.relayAllConnections) await faults.routeAll();
 
   const fixture: DockerSshFixture = {
     url: `ssh://${USERS.docker}@${host}:${port}`,
@@ -764,79 +494,30 @@ async function setUp(
       ]);
     },
 
-    async delay(ms) {
-      if (!Number.isInteger(ms) || ms < 0 || ms > 600_000) throw new RangeError('delay must be an integer number of ms from 0 to 600000');
-      if (state.stopped) throw new FixtureError('ERR_FIXTURE_STOPPED', 'delay: the fixture is stopped');
-      await relay.setDelay(ms);
-    },
-
-    async loss(percent) {
-      if (!(percent >= 0 && percent <= 100)) throw new RangeError('loss must be a percentage from 0 to 100');
-      await ensureChains();
-      await nsIptables(['-F', 'SDK_LOSS']);
-      // With segmentation offloads on, one "packet" here is a merged segment of up to 64 KiB, and
-      // dropping 20% of those is far harsher than 20% packet loss: turn them off while loss is set.
-      await setOffloads(percent === 0);
-      if (percent > 0) {
-        const probability = (percent / 100).toFixed(6);
-        await nsIptables(['-A', 'SDK_LOSS', '-m', 'statistic', '--mode', 'random', '--probability', probability, '-j', 'DROP']);
-      }
-    },
-
-    async rate(bitsPerSecond) {
-      if (!Number.isInteger(bitsPerSecond) || bitsPerSecond < 8000) {
-        throw new RangeError('rate must be an integer number of bits per second, at least 8000');
-      }
-      const l = netnsOnly('rate');
-      const bytes = bitsPerSecond / 8;
-      // burst: one MTU at least, ~20 ms of traffic otherwise; queue: ~1 s of traffic.
-      const burst = String(Math.max(3000, Math.round(bytes / 50)));
-      const limit = String(Math.max(64 * 1024, Math.round(bytes)));
-      const tbf = ['root', 'tbf', 'rate', `${bitsPerSecond}bit`, 'burst', burst, 'limit', limit];
-      await runOk(programs.tc, ['qdisc', 'replace', 'dev', l.hostIf, ...tbf]);
-      await runOk(programs.ip, ['netns', 'exec', l.name, programs.tc, 'qdisc', 'replace', 'dev', 'eth0', ...tbf]);
-    },
-
-    async cut() {
-      await ensureChains();
-      await nsIptables(['-F', 'SDK_CUT']);
-      await nsIptables(['-A', 'SDK_CUT', '-j', 'DROP']);
-    },
-
-    async restore() {
-      if (state.stopped) throw new FixtureError('ERR_FIXTURE_STOPPED', 'restore: the fixture is stopped');
-      // On loopback no network fault can be set, so there is nothing to restore.
-      if (!link) return;
-      const l = link;
-      if (chainsReady) {
-        await nsIptables(['-F', 'SDK_CUT']);
-        await nsIptables(['-F', 'SDK_LOSS']);
-      }
-      await setOffloads(true);
-      await clearRate(l);
-      await relay.setDelay(0);
-    },
+    delay: (ms) => faults.delay(ms),
+    loss: (percent) => faults.loss(percent),
+    rate: (bitsPerSecond) => faults.rate(bitsPerSecond),
+    cut: () => faults.cut(),
+    restore: () => faults.restore(),
 
     async killSshd() {
-      if (state.stopped) throw new FixtureError('ERR_FIXTURE_STOPPED', 'killSshd: the fixture is stopped');
-      await killSshdInstance(mainSshd);
+      ctx.assertRunning('killSshd');
+      await sshd.kill();
     },
 
     async restartSshd() {
-      if (state.stopped) throw new FixtureError('ERR_FIXTURE_STOPPED', 'restartSshd: the fixture is stopped');
-      if (sshdInstances.has(mainSshd)) await killSshdInstance(mainSshd);
-      mainSshd = await startSshd({ configFile, host, port }, 'sshd.log');
+      ctx.assertRunning('restartSshd');
+      await sshd.restart();
     },
 
     async stopDockerd() {
-      if (state.stopped) throw new FixtureError('ERR_FIXTURE_STOPPED', 'stopDockerd: the fixture is stopped');
-      await stopDockerd();
+      ctx.assertRunning('stopDockerd');
+      await dockerd.stop();
     },
 
     async startDockerd() {
-      if (state.stopped) throw new FixtureError('ERR_FIXTURE_STOPPED', 'startDockerd: the fixture is stopped');
-      if (dockerd && !hasExited(dockerd)) return;
-      await startDockerd();
+      ctx.assertRunning('startDockerd');
+      await dockerd.start();
     },
 
     countRemote(pattern) {
@@ -849,44 +530,18 @@ async function setUp(
     },
 
     async startSecondSshd(secondOptions = {}) {
-      if (state.stopped) throw new FixtureError('ERR_FIXTURE_STOPPED', 'startSecondSshd: the fixture is stopped');
-      const k = ++secondCounter;
-      let keyFiles = hostKeyFiles;
-      let keys = hostKeys;
-      if (!secondOptions.sameHostKeys) {
-        keyFiles = (['ed25519', 'ecdsa', 'rsa'] as const).map((type) => join(dir, `host${k + 1}_${type}`));
-        keys = await Promise.all(
-          (['ed25519', 'ecdsa', 'rsa'] as const).map((type, i) =>
-            type === 'rsa' ? generateRsaHostKey(keyFiles[i] ?? '') : generateKey(programs.sshKeygen, keyFiles[i] ?? '', type),
-          ),
-        );
-      }
-      const secondPort = link ? 2200 + k : await freePort();
-      const secondConfig = join(dir, `sshd${k + 1}_config`);
-      await writeFile(secondConfig, sshdConfig(host, secondPort, keyFiles, join(dir, `sshd${k + 1}.pid`)), { mode: 0o600 });
-      const secondKnownHosts = join(dir, `known_hosts${k + 1}`);
-      await writeFile(secondKnownHosts, knownHostsText(host, secondPort, keys), { mode: 0o644 });
-      let instance = await startSshd({ configFile: secondConfig, host, port: secondPort }, `sshd${k + 1}.log`);
-      return {
-        host,
-        port: secondPort,
-        hostKeys: keys,
-        knownHostsFile: secondKnownHosts,
-        async stop() {
-          if (sshdInstances.has(instance)) await killSshdInstance(instance);
-          instance = { ...instance };
-        },
-      };
+      ctx.assertRunning('startSecondSshd');
+      return sshd.startSecond(secondOptions);
     },
 
     async stop() {
       if (state.stopped) return;
       state.stopped = true;
       const stopping = Date.now();
-      await relay.close();
-      for (const instance of [...sshdInstances]) await killSshdInstance(instance);
+      await faults.close();
+      await sshd.stop();
       debug('fixture %s: sshd down after %d ms', id, Date.now() - stopping);
-      await stopDockerd();
+      await dockerd.stop();
       debug('fixture %s: dockerd down after %d ms', id, Date.now() - stopping);
       await teardown(state);
       debug('fixture %s: stopped in %d ms', id, Date.now() - stopping);
@@ -894,6 +549,46 @@ async function setUp(
   };
   debug('fixture %s up at %s in %d ms (%s)', id, fixture.url, Date.now() - started, fixture.isolation);
   return fixture;
+}
+
+/** known_hosts, an ssh_config with a `Host` alias, and an `ssh` that uses it (for `docker -H ssh://<alias>`). */
+async function writeClientFiles(
+  dir: string,
+  id: string,
+  host: string,
+  port: number,
+  hostKeys: readonly HostKey[],
+  identityFile: string,
+): Promise<{ knownHostsFile: string; sshConfigFile: string; alias: string; sshBinDir: string }> {
+  const knownHostsFile = join(dir, 'known_hosts');
+  await writeFile(knownHostsFile, knownHostsText(host, port, hostKeys), { mode: 0o644 });
+  const alias = `sdk-fixture-${id}`;
+  const sshConfigFile = join(dir, 'ssh_config');
+  await writeFile(
+    sshConfigFile,
+    [
+      `Host ${alias}`,
+      `  HostName ${host}`,
+      `  Port ${port}`,
+      `  User ${USERS.docker}`,
+      `  IdentityFile ${identityFile}`,
+      '  IdentitiesOnly yes',
+      `  UserKnownHostsFile ${knownHostsFile}`,
+      '  GlobalKnownHostsFile /dev/null',
+      '  StrictHostKeyChecking yes',
+      '  BatchMode yes',
+      '',
+    ].join('\n'),
+    { mode: 0o644 },
+  );
+  const sshBinDir = join(dir, 'bin');
+  await mkdir(sshBinDir, { mode: 0o755 });
+  await writeFile(
+    join(sshBinDir, 'ssh'),
+    `#!/bin/sh\nexec '${which('ssh') ?? '/usr/bin/ssh'}' -F '${sshConfigFile}' "$@"\n`,
+    { mode: 0o755 },
+  );
+  return { knownHostsFile, sshConfigFile, alias, sshBinDir };
 }
 
 /** Kills whatever is left of the fixture and removes namespace, mounts and files. Idempotent. */

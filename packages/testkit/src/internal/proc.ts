@@ -1,6 +1,7 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { debuglog } from 'node:util';
 import { FixtureError } from '../errors.js';
 
@@ -165,4 +166,42 @@ export async function waitGone(pids: readonly number[], timeoutMs: number): Prom
     if (Date.now() > deadline) return false;
     await sleep(25);
   }
+}
+
+/**
+ * True once a child of this process has exited (by code or by signal). Node reaps its own
+ * children, so this is exact where `kill -0` is not: a process nobody reaps stays a zombie.
+ */
+export function hasExited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+/** Resolves when `child` has exited (at once if it already has). */
+export function exitedPromise(child: ChildProcess): Promise<void> {
+  if (hasExited(child)) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => { resolve(); }));
+}
+
+/** The last 15 lines of a log file, for a start error's message. */
+export function tail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-15).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => {
+        resolve(port);
+      });
+    });
+  });
 }
