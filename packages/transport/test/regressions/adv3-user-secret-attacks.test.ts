@@ -44,7 +44,7 @@ function captureDiagnostics(): { seen: string[]; stop(): void } {
 
 function dump(err: unknown): string {
   const e = err as Error & { cause?: unknown };
-  return [String(e?.message), inspect(e, { depth: 10 }), JSON.stringify(e), inspect(e?.cause, { depth: 10 })].join('\n');
+  return [e?.message, inspect(e, { depth: 10 }), JSON.stringify(e), inspect(e?.cause, { depth: 10 })].join('\n');
 }
 
 function dir(): string {
@@ -93,7 +93,7 @@ describe('adv3: user is the secret', () => {
     let report: unknown;
     try {
       // Refused at once (as a URL's user is), or by the first openStream: either way, nothing sent.
-      transport = createDockerSshTransport({ url: `${SECRET}@127.0.0.1`, port, configFile: false as never, homeDir: d, env: {}, password: Secret.from(SECRET), agent: false, knownHostsFiles: [join(d, 'kh')], connectTimeoutMs: 2000 });
+      transport = createDockerSshTransport({ url: `${SECRET}@127.0.0.1`, port, configFile: false, homeDir: d, env: {}, password: Secret.from(SECRET), agent: false, knownHostsFiles: [join(d, 'kh')], connectTimeoutMs: 2000 });
     } catch (e) {
       err = e;
     }
