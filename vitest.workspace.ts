@@ -9,8 +9,9 @@ import type { TestProjectConfiguration } from 'vitest/config';
 // only e2e: `pnpm test:soak`, shortened in CI by SOAK_SCALE). A package directory that has no
 // package.json, or a test file that no project would run, fails the config loudly.
 
-// Workspace packages resolve through the `source` export condition, so tests run on src/ without a build.
-const conditions = ['source', 'node', 'import', 'module', 'default'];
+// Workspace packages resolve through the `@ssh-docker/source` export condition (scoped, so that no other
+// package's `source` export is taken), so tests run on src/ without a build.
+const conditions = ['@ssh-docker/source', 'node', 'import', 'module', 'default'];
 
 // Property tests scale with FC_NUM_RUNS (1,000 by default; a deep run sets 100,000): so does their time limit.
 const propertyRuns = Number(process.env['FC_NUM_RUNS'] ?? 1000);
@@ -19,7 +20,7 @@ const unitTimeout = Math.max(30_000, propertyRuns * 10);
 type Kind = 'unit' | 'integration' | 'soak';
 
 function project(root: string, name: string, kind: Kind): TestProjectConfiguration {
-  const resolve = { resolve: { conditions }, ssr: { resolve: { conditions, externalConditions: ['source'] } } };
+  const resolve = { resolve: { conditions }, ssr: { resolve: { conditions, externalConditions: ['@ssh-docker/source'] } } };
   if (kind === 'soak') {
     return { ...resolve, test: { name: `${name}:soak`, root, include: ['test/soak/**/*.test.ts'], testTimeout: 3_600_000, hookTimeout: 240_000 } };
   }
