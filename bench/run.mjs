@@ -1,3 +1,4 @@
+// @ts-check
 // `pnpm bench [--quick]`: ssh-docker against the alternatives, interleaved, on one testkit fixture.
 // Writes bench/results.{md,json} (or bench/results.quick.{md,json} with --quick). See bench/README.md.
 import { execFile } from 'node:child_process';
@@ -13,7 +14,10 @@ import { oursRow } from './lib/rows.mjs';
 import { burstPhase, burstTargets, renderBurst } from './lib/burst.mjs';
 import { pathTargets, renderPaths, socketPathsPhase } from './lib/paths.mjs';
 import { renderMarkdown, evaluateTargets } from './lib/report.mjs';
-import { childrenCpuMicros, median, now, percentile, selfCpuMicros, shuffle, withTimeout } from './lib/stats.mjs';
+import { childrenCpuMicros, median, messageOf, now, percentile, selfCpuMicros, shuffle, withTimeout } from './lib/stats.mjs';
+
+/** @typedef {import('./lib/rows.mjs').Row} Row */
+/** What results.json says of a row: its figures, added phase by phase. @typedef {Record<string, any>} RowRecord */
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -58,7 +62,7 @@ const config = quick
 
 const IMAGE = 'bench/big';
 const work = join(here, '.work');
-const log = (...parts) => console.log(`[${((now() - t0) / 1000).toFixed(1).padStart(6)} s]`, ...parts);
+const log = (/** @type {unknown[]} */ ...parts) => console.log(`[${((now() - t0) / 1000).toFixed(1).padStart(6)} s]`, ...parts);
 const t0 = now();
 let crashed = false;
 
@@ -78,22 +82,25 @@ const fixtureInfo = {
   sshBinDir: fixture.sshBinDir,
   dockerSocket: fixture.dockerSocket,
 };
+/** @type {{ rows: RowRecord[], [phase: string]: any }} */
 const results = { rows: [] };
 try {
   log(`fixture up (${fixture.isolation}, ${fixture.url}); making a ${config.imageMiB} MiB image`);
   await fixture.makeImage(IMAGE, { randomMiB: config.imageMiB });
 
   // Rows that cannot even be set up are reported and make the exit code non-zero.
+  /** @type {{ row: Row, record: RowRecord }[]} */
   const rows = [];
   for (const make of ROWS) {
     const row = make(fixture);
+    /** @type {RowRecord} */
     const record = { id: row.id, label: row.label, kind: row.kind, concurrencyNote: row.concurrencyNote };
     results.rows.push(record);
     try {
       await withTimeout(row.setup(), 60_000, `${row.id} setup`);
       rows.push({ row, record });
     } catch (err) {
-      record.failed = String(err?.message ?? err);
+      record.failed = messageOf(err);
       crashed = true;
       log(`row ${row.id} cannot run: ${record.failed}`);
     }
@@ -110,7 +117,7 @@ try {
     reference.update(chunk);
     out.write(chunk);
   });
-  await new Promise((resolve, reject) => out.end((err) => (err ? reject(err) : resolve())));
+  await /** @type {Promise<void>} */ (new Promise((resolve, reject) => out.end((err) => (err ? reject(err) : resolve()))));
   const tarBytes = statSync(tarFile).size;
   const referenceSha = reference.digest('hex');
   log(`image tarball: ${(tarBytes / MiB).toFixed(1)} MiB`);
@@ -133,7 +140,7 @@ try {
         } catch (err) {
           if (i >= 0) {
             record.warm.errors += 1;
-            record.warm.firstError ??= String(err?.message ?? err);
+            record.warm.firstError ??= messageOf(err);
           }
           continue;
         }
@@ -163,15 +170,17 @@ try {
 
   // 2. Cold connect to first response, interleaved.
   log(`cold: ${config.coldSamples} samples per row`);
+  /** @typedef {{ ms: number[], errors: number, firstError?: string }} ColdSamples */
+  /** @type {Map<string, ColdSamples>} */
   const cold = new Map(rows.map(({ row }) => [row.id, { ms: [], errors: 0 }]));
   for (let i = 0; i < config.coldSamples; i += 1) {
     for (const { row } of shuffle([...rows])) {
-      const c = cold.get(row.id);
+      const c = /** @type {ColdSamples} */ (cold.get(row.id));
       try {
         c.ms.push(await withTimeout(row.cold(), config.opTimeoutMs, `${row.id} cold`));
       } catch (err) {
         c.errors += 1;
-        c.firstError ??= String(err?.message ?? err);
+        c.firstError ??= messageOf(err);
       }
       // sshd tears a closed connection down after the client has moved on (session close, process
       // exits): on a small machine that overlaps the next handshake and slows whichever row comes
@@ -180,7 +189,7 @@ try {
     }
   }
   for (const { row, record } of rows) {
-    const c = cold.get(row.id);
+    const c = /** @type {ColdSamples} */ (cold.get(row.id));
     record.coldP50 = median(c.ms);
     record.coldP95 = percentile(c.ms, 95);
     record.coldSamplesMs = c.ms.map((ms) => Math.round(ms * 10) / 10);
@@ -192,6 +201,7 @@ try {
   // Also measured here, outside the six rows: our agent with maxSockets 9 (one connection's channels),
   // to show what opening dial-stdio channels costs a burst of short requests.
   const tuned = oursRow(fixture, { maxSockets: 9, id: 'ours-maxSockets-9', label: 'ssh-docker agent, maxSockets 9' });
+  /** @type {RowRecord} */
   const tunedRecord = { id: tuned.id, label: tuned.label, kind: tuned.kind, concurrencyNote: tuned.concurrencyNote };
   const concurrencyRows = [...rows];
   try {
@@ -199,13 +209,14 @@ try {
     concurrencyRows.push({ row: tuned, record: tunedRecord });
     results.extra = [tunedRecord];
   } catch (err) {
-    tunedRecord.failed = String(err?.message ?? err);
+    tunedRecord.failed = messageOf(err);
   }
   for (const level of config.levels) {
     for (const { row, record } of shuffle([...concurrencyRows])) {
       const n = row.kind === 'cli' ? Math.min(level, config.cliConcurrency) : level;
       log(`concurrency: ${row.id} × ${n}`);
       let errors = 0;
+      /** @type {string | undefined} */
       let firstError;
       const started = now();
       const settled = await withTimeout(
@@ -221,7 +232,7 @@ try {
         for (const s of settled) {
           if (s.status === 'rejected') {
             errors += 1;
-            firstError ??= String(s.reason?.message ?? s.reason);
+            firstError ??= messageOf(s.reason);
           }
         }
       }
@@ -238,16 +249,18 @@ try {
     results.burst = await burstPhase(fixtureInfo, config.burst, log);
   } catch (err) {
     crashed = true;
-    results.burst = { error: String(err?.message ?? err) };
+    results.burst = { error: messageOf(err) };
     log(`burst phase failed: ${results.burst.error}`);
   }
 
   // 4. Bulk: download (hashed, checked against the floor's bytes) and upload (docker load), interleaved.
   log(`bulk: ${config.bulkRounds} round(s) of ${(tarBytes / MiB).toFixed(0)} MiB down and up per row`);
+  /** @typedef {{ down: number[], up: number[], errors: number, firstError?: string }} BulkRuns */
+  /** @type {Map<string, BulkRuns>} */
   const bulk = new Map(rows.map(({ row }) => [row.id, { down: [], up: [], errors: 0 }]));
   for (let round = 0; round < config.bulkRounds; round += 1) {
     for (const { row } of shuffle([...rows])) {
-      const b = bulk.get(row.id);
+      const b = /** @type {BulkRuns} */ (bulk.get(row.id));
       try {
         const hash = createHash('sha256');
         let bytes = 0;
@@ -271,13 +284,13 @@ try {
         b.up.push(tarBytes / MiB / ((now() - started) / 1000));
       } catch (err) {
         b.errors += 1;
-        b.firstError ??= String(err?.message ?? err);
+        b.firstError ??= messageOf(err);
       }
       log(`bulk: ${row.id} round ${round + 1}: ↓ ${b.down.at(-1)?.toFixed(0) ?? '—'} ↑ ${b.up.at(-1)?.toFixed(0) ?? '—'} MiB/s`);
     }
   }
   for (const { row, record } of rows) {
-    const b = bulk.get(row.id);
+    const b = /** @type {BulkRuns} */ (bulk.get(row.id));
     record.downloadMiBs = median(b.down);
     record.uploadMiBs = median(b.up);
     record.downloadRuns = b.down;
@@ -291,7 +304,7 @@ try {
     results.paths = await socketPathsPhase(fixture, config.paths, { image: IMAGE, tarFile, tarBytes, referenceSha, log, opTimeoutMs: config.opTimeoutMs });
   } catch (err) {
     crashed = true;
-    results.paths = { error: String(err?.message ?? err) };
+    results.paths = { error: messageOf(err) };
     log(`paths phase failed: ${results.paths.error}`);
   }
 
@@ -305,7 +318,7 @@ try {
         ['--expose-gc', join(here, 'lib', 'rss-child.mjs'), row.id, JSON.stringify(fixtureInfo), IMAGE, String(config.rssDownloads)],
         { timeout: config.opTimeoutMs * 2, maxBuffer: 1024 * 1024 },
       );
-      const r = JSON.parse(stdout.trim().split('\n').pop());
+      const r = JSON.parse(/** @type {string} */ (stdout.trim().split('\n').pop()));
       record.rss = {
         baselineMiB: r.baseline / MiB,
         peakMiB: r.peak / MiB,
@@ -319,7 +332,7 @@ try {
         ),
       };
     } catch (err) {
-      record.rss = { error: String(err?.message ?? err).split('\n')[0] };
+      record.rss = { error: messageOf(err).split('\n')[0] };
     }
   }
 
@@ -327,6 +340,7 @@ try {
   if (rows.some(({ row }) => row.id === 'ours') && !quick) {
     const flag = '--max-semi-space-size=1';
     log(`rss: ours with ${flag}`);
+    /** @type {RowRecord} */
     const record = { id: 'ours', label: `ssh-docker agent, node ${flag}`, flags: [flag] };
     try {
       const { stdout } = await run(
@@ -334,10 +348,10 @@ try {
         ['--expose-gc', flag, join(here, 'lib', 'rss-child.mjs'), 'ours', JSON.stringify(fixtureInfo), IMAGE, String(config.rssDownloads)],
         { timeout: config.opTimeoutMs * 2, maxBuffer: 1024 * 1024 },
       );
-      const r = JSON.parse(stdout.trim().split('\n').pop());
+      const r = JSON.parse(/** @type {string} */ (stdout.trim().split('\n').pop()));
       record.rss = { growthMiB: r.growth / MiB, laterGrowthMiB: r.laterGrowth / MiB, streamedMiB: r.bytes / MiB, seconds: r.ms / 1000 };
     } catch (err) {
-      record.rss = { error: String(err?.message ?? err).split('\n')[0] };
+      record.rss = { error: messageOf(err).split('\n')[0] };
     }
     results.rssExtra = [record];
   }

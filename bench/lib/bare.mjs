@@ -1,3 +1,4 @@
+// @ts-check
 // The "practical limit" row: a bare ssh2 connection, `docker system dial-stdio` channels and
 // hand-written HTTP/1.1 (Content-Length and chunked bodies, one request at a time per channel).
 // No host-key check, no config, no pool logic beyond a fixed set of channels: the least work the
@@ -157,7 +158,7 @@ export class BareHttp {
             if (line !== '') throw new Error('missing CRLF after chunk');
             this.#state = 'chunk-size';
           } else if (this.#state === 'chunk-size') {
-            const size = Number.parseInt(line.split(';')[0], 16);
+            const size = Number.parseInt(/** @type {string} */ (line.split(';')[0]), 16);
             if (!Number.isFinite(size) || size < 0) throw new Error('bad chunk size');
             if (size === 0) {
               this.#state = 'trailer';

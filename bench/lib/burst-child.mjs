@@ -1,3 +1,4 @@
+// @ts-check
 // Run by lib/burst.mjs in a fresh `node --expose-gc` per measurement, so that one client's heap
 // and sockets do not bleed into the next: sets the client up (one ping: connection up, route
 // settled), takes a baseline RSS after a GC, starts `n` `GET /_ping` at once, samples RSS every
@@ -9,9 +10,14 @@ import { createDockerSshTransport } from '@ssh-docker/transport';
 import { awaitRoute } from './paths.mjs';
 
 const [client, nText, fixtureJson] = process.argv.slice(2);
-const fixture = JSON.parse(fixtureJson);
+const fixture = JSON.parse(/** @type {string} */ (fixtureJson));
 const n = Number(nText);
 
+/**
+ * @param {http.Agent} agent
+ * @param {string | undefined} socketPath
+ * @returns {Promise<void>}
+ */
 function ping(agent, socketPath) {
   return new Promise((resolve, reject) => {
     const req = http.request({ agent, socketPath, method: 'GET', path: '/_ping', host: 'docker', port: 80 }, (res) => {
@@ -32,6 +38,7 @@ if (client === 'floor') {
   socketPath = fixture.dockerSocket;
   agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 } else if (client === 'ours' || client === 'ours-dial-stdio') {
+  /** @type {import('@ssh-docker/transport').DockerSshTransportOptions} */
   const options = {
     url: `ssh://${fixture.user}@${fixture.host}:${fixture.port}`,
     configFile: false,
@@ -72,7 +79,7 @@ const result = {
   firstError: failed[0] === undefined ? undefined : String(failed[0].reason?.code ?? '') + ' ' + String(failed[0].reason?.message ?? failed[0].reason),
   via,
   // Streams (channels) opened for the burst itself, after the warm-up's.
-  streamsOpened: after === undefined ? undefined : after.streamsOpened - before.streamsOpened,
+  streamsOpened: after === undefined ? undefined : after.streamsOpened - /** @type {import('@ssh-docker/transport').TransportStats} */ (before).streamsOpened,
   channelCapacity: after?.channelCapacity,
   connections: after?.connections,
   baselineRss: baseline,

@@ -1,3 +1,4 @@
+// @ts-check
 // The burst phase of `pnpm bench` (issue 17): `GET /_ping` × 1,000 and × 10,000 started at once,
 // every client with its default options, each measurement in a fresh process (lib/burst-child.mjs):
 // wall time, errors, the SSH channels (streams) opened for the burst, and peak RSS, against the
@@ -24,9 +25,10 @@ async function measure(client, n, fixtureInfo, timeoutMs) {
       timeout: timeoutMs,
       maxBuffer: 1024 * 1024,
     });
-    return JSON.parse(stdout.trim().split('\n').pop());
+    return JSON.parse(/** @type {string} */ (stdout.trim().split('\n').pop()));
   } catch (err) {
-    const text = String(err?.killed ? `no result within ${timeoutMs / 1000} s` : (err?.message ?? err)).split('\n')[0];
+    const e = /** @type {{ killed?: boolean, message?: string } | undefined} */ (err);
+    const text = String(e?.killed ? `no result within ${timeoutMs / 1000} s` : (e?.message ?? e)).split('\n')[0];
     return { client, n, failed: text };
   }
 }

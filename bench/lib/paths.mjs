@@ -1,3 +1,4 @@
+// @ts-check
 // The socket-path phase of `pnpm bench` (issue 13): the same transport with `socketVia` auto (the
 // default: direct-streamlocal once proven to reach the daemon dial-stdio reaches) and forced to
 // dial-stdio, against the floor, interleaved; and what a new channel costs on a warm connection.
@@ -7,7 +8,22 @@ import http from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { createDockerAgent } from '@ssh-docker/http';
 import { createDockerSshTransport } from '@ssh-docker/transport';
-import { median, now, percentile, shuffle, withTimeout } from './stats.mjs';
+import { median, messageOf, now, percentile, shuffle, withTimeout } from './stats.mjs';
+
+/** @typedef {import('@ssh-docker/transport').DockerSshTransport} DockerSshTransport */
+/** @typedef {import('@ssh-docker/transport').DockerSshTransportOptions} DockerSshTransportOptions */
+/**
+ * One path under test: the floor, or a transport with its agent.
+ * @typedef {object} PathRow
+ * @property {string} id
+ * @property {string} label
+ * @property {string} via
+ * @property {DockerSshTransport} [transport]
+ * @property {() => Promise<unknown>} ping
+ * @property {(image: string, onBody: (chunk: Buffer) => void) => Promise<unknown>} download
+ * @property {(file: string) => Promise<unknown>} upload
+ * @property {() => void | Promise<void>} close
+ */
 
 const MiB = 1024 * 1024;
 const PING_REQUEST = Buffer.from('GET /_ping HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n');
@@ -16,15 +32,25 @@ const PING_REQUEST = Buffer.from('GET /_ping HTTP/1.1\r\nHost: docker\r\nConnect
  * Waits until auto has settled on a route (polled: its outcome shows in stats().socketVia), up to
  * `ms`; resolves with the route in use either way.
  */
+/**
+ * @param {DockerSshTransport} transport
+ * @param {number} [ms]
+ */
 export async function awaitRoute(transport, ms = 15_000) {
   const deadline = now() + ms;
   while (transport.stats().socketVia !== 'streamlocal' && now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
   return transport.stats().socketVia;
 }
 
-/** One request on a Node http.Agent (or a socket path); resolves once the body is consumed. */
+/**
+ * One request on a Node http.Agent (or a socket path); resolves once the body is consumed.
+ * @param {http.Agent} agent
+ * @param {import('./rows.mjs').RequestOptions} options
+ * @returns {Promise<number | undefined>}
+ */
 function request(agent, { method = 'GET', path, socketPath, body, length, onBody }) {
   return new Promise((resolve, reject) => {
+    /** @type {Record<string, string>} */
     const headers = { Host: 'docker' };
     if (body !== undefined) {
       headers['Content-Type'] = 'application/x-tar';
@@ -32,7 +58,7 @@ function request(agent, { method = 'GET', path, socketPath, body, length, onBody
     }
     const req = http.request({ agent, method, path, socketPath, host: 'docker', port: 80, headers }, (res) => {
       res.on('data', (chunk) => onBody?.(chunk));
-      res.once('end', () => (res.statusCode >= 400 ? reject(new Error(`HTTP ${res.statusCode} for ${method} ${path}`)) : resolve(res.statusCode)));
+      res.once('end', () => ((res.statusCode ?? 0) >= 400 ? reject(new Error(`HTTP ${res.statusCode} for ${method} ${path}`)) : resolve(res.statusCode)));
       res.once('error', reject);
     });
     req.once('error', reject);
@@ -42,10 +68,12 @@ function request(agent, { method = 'GET', path, socketPath, body, length, onBody
 }
 
 /** A fresh channel, one `GET /_ping` written raw; ms from asking for the channel to the answer's first byte. */
+/** @param {DockerSshTransport} transport */
 async function firstByte(transport) {
   const started = now();
   const stream = await transport.openStream();
-  return new Promise((resolve, reject) => {
+  /** @type {Promise<number>} */
+  const answered = new Promise((resolve, reject) => {
     stream.once('data', () => {
       const ms = now() - started;
       stream.destroy();
@@ -55,12 +83,17 @@ async function firstByte(transport) {
     stream.once('close', () => reject(new Error('the channel closed before answering')));
     stream.write(PING_REQUEST);
   });
+  return answered;
 }
 
 /** `GET /_ping` over one given stream with Node's http client (Connection: close); resolves once answered. */
+/**
+ * @param {import('node:stream').Duplex} stream
+ * @returns {Promise<void>}
+ */
 function pingOver(stream) {
   return new Promise((resolve, reject) => {
-    const req = http.request({ path: '/_ping', host: 'docker', headers: { Host: 'docker', Connection: 'close' }, createConnection: () => stream }, (res) => {
+    const req = http.request({ path: '/_ping', host: 'docker', headers: { Host: 'docker', Connection: 'close' }, createConnection: () => /** @type {import('node:net').Socket} */ (stream) }, (res) => {
       res.resume();
       res.once('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
     });
@@ -70,6 +103,12 @@ function pingOver(stream) {
 }
 
 /** N fresh channels at once on a warm transport, each answering one `/_ping`: wall time and errors. */
+/**
+ * @param {DockerSshTransport} transport
+ * @param {number} n
+ * @returns {Promise<BurstRun>}
+ * @typedef {{ ms: number, errors: number, firstError: string | undefined }} BurstRun
+ */
 async function channelBurst(transport, n) {
   const started = now();
   const settled = await Promise.allSettled(
@@ -83,10 +122,15 @@ async function channelBurst(transport, n) {
     }),
   );
   const errors = settled.filter((s) => s.status === 'rejected');
-  return { ms: now() - started, errors: errors.length, firstError: errors[0] === undefined ? undefined : String(errors[0].reason?.message ?? errors[0].reason) };
+  return { ms: now() - started, errors: errors.length, firstError: errors[0] === undefined ? undefined : messageOf(errors[0].reason) };
 }
 
 /** One path under test: a transport, and a keep-alive agent whose streams take the route settled on. */
+/**
+ * @param {string} id
+ * @param {string} label
+ * @param {DockerSshTransportOptions} options
+ */
 async function pathRow(id, label, options) {
   const transport = createDockerSshTransport(options);
   // The first request goes by dial-stdio while auto learns the endpoint; the agent that made it
@@ -112,6 +156,7 @@ async function pathRow(id, label, options) {
   };
 }
 
+/** @param {import('./rows.mjs').FixtureInfo} fixture */
 function floorRow(fixture) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const req = (o) => request(agent, { socketPath: fixture.dockerSocket, ...o });
@@ -132,32 +177,43 @@ function floorRow(fixture) {
  * Runs the phase. `config`: warm iterations, channel samples, burst size and samples, bulk rounds.
  * Returns the rows' figures and the new-channel figures, for `results.paths`.
  */
+/**
+ * @param {import('@ssh-docker/testkit').DockerSshFixture} fixture
+ * @param {{ warmIterations: number, bulkRounds: number, channelSamples: number, burstSize: number, burstSamples: number, slowBurstSamples: number }} config
+ * @param {{ image: string, tarFile: string, tarBytes: number, referenceSha: string, log: (...parts: unknown[]) => void, opTimeoutMs: number }} context
+ */
 export async function socketPathsPhase(fixture, config, { image, tarFile, tarBytes, referenceSha, log, opTimeoutMs }) {
   const c = config;
+  /** @type {PathRow[]} */
   const rows = [floorRow(fixture)];
   rows.push(await pathRow('auto', "ssh-docker, socketVia 'auto' (default)", fixture.transportOptions()));
   rows.push(await pathRow('dial-stdio', "ssh-docker, socketVia 'dial-stdio'", { ...fixture.transportOptions(), socketVia: 'dial-stdio' }));
+  /** @type {{ config: typeof c, rows: Record<string, any>[], slowShell?: Record<string, any> }} */
   const out = { config: c, rows: rows.map(({ id, label, via }) => ({ id, label, via })) };
-  const record = (id) => out.rows.find((r) => r.id === id);
+  const record = (/** @type {string} */ id) => /** @type {Record<string, any>} */ (out.rows.find((r) => r.id === id));
   try {
     // Warm /_ping, one at a time, rows in a fresh order each iteration.
     log(`paths: warm, ${c.warmIterations} iterations`);
+    /** @type {Map<string, number[]>} */
     const warm = new Map(rows.map((r) => [r.id, []]));
+    const warmOf = (/** @type {string} */ id) => /** @type {number[]} */ (warm.get(id));
     for (let i = -10; i < c.warmIterations; i += 1) {
       for (const row of shuffle([...rows])) {
         const started = now();
         await withTimeout(row.ping(), opTimeoutMs, `${row.id} ping`);
-        if (i >= 0) warm.get(row.id).push(now() - started);
+        if (i >= 0) warmOf(row.id).push(now() - started);
       }
     }
-    for (const row of rows) Object.assign(record(row.id), { pingP50: median(warm.get(row.id)), pingP95: percentile(warm.get(row.id), 95), pingSamples: warm.get(row.id).length });
+    for (const row of rows) Object.assign(record(row.id), { pingP50: median(warmOf(row.id)), pingP95: percentile(warmOf(row.id), 95), pingSamples: warmOf(row.id).length });
 
     // Bulk, interleaved: download (hashed against the floor's bytes), then upload.
     log(`paths: bulk, ${c.bulkRounds} round(s)`);
+    /** @typedef {{ down: number[], up: number[], errors: number, firstError?: string }} BulkRuns */
+    /** @type {Map<string, BulkRuns>} */
     const bulk = new Map(rows.map((r) => [r.id, { down: [], up: [], errors: 0 }]));
     for (let round = 0; round < c.bulkRounds; round += 1) {
       for (const row of shuffle([...rows])) {
-        const b = bulk.get(row.id);
+        const b = /** @type {BulkRuns} */ (bulk.get(row.id));
         try {
           const hash = createHash('sha256');
           let bytes = 0;
@@ -172,25 +228,27 @@ export async function socketPathsPhase(fixture, config, { image, tarFile, tarByt
           b.up.push(tarBytes / MiB / ((now() - started) / 1000));
         } catch (err) {
           b.errors += 1;
-          b.firstError ??= String(err?.message ?? err);
+          b.firstError ??= messageOf(err);
         }
       }
     }
     for (const row of rows) {
-      const b = bulk.get(row.id);
+      const b = /** @type {BulkRuns} */ (bulk.get(row.id));
       Object.assign(record(row.id), { downloadMiBs: median(b.down), uploadMiBs: median(b.up), downloadRuns: b.down, uploadRuns: b.up, bulkErrors: b.errors, bulkFirstError: b.firstError });
     }
 
     // A new channel on a warm connection: time to the first byte of one, and a burst of N at once.
-    const ssh = rows.filter((r) => r.transport !== undefined);
+    const ssh = /** @type {(PathRow & { transport: DockerSshTransport })[]} */ (rows.filter((r) => r.transport !== undefined));
     log(`paths: new channels, ${c.channelSamples} first-byte samples, ${c.burstSamples} bursts of ${c.burstSize}`);
+    /** @type {Map<string, number[]>} */
     const ttfb = new Map(ssh.map((r) => [r.id, []]));
+    const ttfbOf = (/** @type {string} */ id) => /** @type {number[]} */ (ttfb.get(id));
     for (let i = 0; i < c.channelSamples; i += 1) {
-      for (const row of shuffle([...ssh])) ttfb.get(row.id).push(await withTimeout(firstByte(row.transport), opTimeoutMs, `${row.id} first byte`));
+      for (const row of shuffle([...ssh])) ttfbOf(row.id).push(await withTimeout(firstByte(row.transport), opTimeoutMs, `${row.id} first byte`));
     }
     const bursts = await burstsOf(ssh, c, opTimeoutMs);
     for (const row of ssh) {
-      Object.assign(record(row.id), { firstByteP50: median(ttfb.get(row.id)), firstByteP95: percentile(ttfb.get(row.id), 95), burst: bursts.get(row.id) });
+      Object.assign(record(row.id), { firstByteP50: median(ttfbOf(row.id)), firstByteP95: percentile(ttfbOf(row.id), 95), burst: bursts.get(row.id) });
     }
   } finally {
     for (const row of rows) await row.close();
@@ -213,19 +271,27 @@ export async function socketPathsPhase(fixture, config, { image, tarFile, tarByt
 }
 
 /** `burstSamples` bursts of `burstSize` fresh channels per row, interleaved, after one untimed burst each (it opens the connections a burst needs). */
+/**
+ * @param {(PathRow & { transport: DockerSshTransport })[]} rows
+ * @param {{ burstSize: number, burstSamples: number }} c
+ * @param {number} opTimeoutMs
+ */
 async function burstsOf(rows, c, opTimeoutMs) {
+  /** @type {Map<string, BurstRun[]>} */
   const runs = new Map(rows.map((r) => [r.id, []]));
+  const runsOf = (/** @type {string} */ id) => /** @type {BurstRun[]} */ (runs.get(id));
   for (const row of rows) await withTimeout(channelBurst(row.transport, c.burstSize), opTimeoutMs, `${row.id} burst`);
   for (let i = 0; i < c.burstSamples; i += 1) {
     for (const row of shuffle([...rows])) {
-      runs.get(row.id).push(await withTimeout(channelBurst(row.transport, c.burstSize), opTimeoutMs, `${row.id} burst`));
+      runsOf(row.id).push(await withTimeout(channelBurst(row.transport, c.burstSize), opTimeoutMs, `${row.id} burst`));
       // sshd frees a closed session a moment after its channel: start each burst from a quiet server.
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
+  /** @type {Map<string, Record<string, any>>} */
   const out = new Map();
   for (const row of rows) {
-    const list = runs.get(row.id);
+    const list = runsOf(row.id);
     const errors = list.reduce((sum, r) => sum + r.errors, 0);
     out.set(row.id, { size: c.burstSize, p50: median(list.map((r) => r.ms)), max: Math.max(...list.map((r) => r.ms)), samples: list.length, errors, firstError: list.find((r) => r.firstError)?.firstError });
   }

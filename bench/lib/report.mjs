@@ -1,3 +1,4 @@
+// @ts-check
 // Targets and the Markdown report of a bench run.
 
 const fmtMs = (ms) => (Number.isFinite(ms) ? (ms < 10 ? ms.toFixed(2) : ms < 100 ? ms.toFixed(1) : ms.toFixed(0)) : '—');

@@ -1,3 +1,4 @@
+// @ts-check
 // The six ways to reach the fixture's daemon that `pnpm bench` compares. Each row offers the same
 // operations: ping, containers, cold, request (for the concurrency runs), download, upload, stream.
 import { spawn } from 'node:child_process';
@@ -11,12 +12,29 @@ import { BarePool, bareChannel, bareConnect } from './bare.mjs';
 import { awaitRoute } from './paths.mjs';
 import { now } from './stats.mjs';
 
+/** @typedef {import('@ssh-docker/testkit').DockerSshFixture} DockerSshFixture */
+/**
+ * What a row needs of the fixture: the fixture itself, or its fields as JSON without its methods
+ * (lib/rss-child.mjs, lib/burst-child.mjs).
+ * @typedef {Pick<DockerSshFixture, 'url' | 'host' | 'port' | 'user' | 'identityFile' | 'knownHostsFile' | 'alias' | 'sshBinDir' | 'dockerSocket'> & Partial<Pick<DockerSshFixture, 'transportOptions'>>} FixtureInfo
+ */
+/**
+ * One HTTP request on a Node http.Agent (or a socket path).
+ * @typedef {{ method?: string, path: string, socketPath?: string, body?: import('node:stream').Readable, length?: number, onBody?: (chunk: Buffer) => void }} RequestOptions
+ */
+
 export const PING = '/_ping';
 export const CONTAINERS = '/containers/json';
 
-/** One request on a Node http.Agent; resolves with the status once the body is consumed. */
+/**
+ * One request on a Node http.Agent; resolves with the status once the body is consumed.
+ * @param {http.Agent | undefined} agent
+ * @param {RequestOptions} options
+ * @returns {Promise<number | undefined>}
+ */
 function nodeRequest(agent, { method = 'GET', path, socketPath, body, length, onBody }) {
   return new Promise((resolve, reject) => {
+    /** @type {Record<string, string>} */
     const headers = { Host: 'docker' };
     if (body !== undefined) {
       headers['Content-Type'] = 'application/x-tar';
@@ -25,7 +43,7 @@ function nodeRequest(agent, { method = 'GET', path, socketPath, body, length, on
     const req = http.request({ agent, method, path, socketPath, host: 'docker', port: 80, headers }, (res) => {
       res.on('data', (chunk) => onBody?.(chunk));
       res.once('end', () => {
-        if (res.statusCode >= 400) reject(new Error(`HTTP ${res.statusCode} for ${method} ${path}`));
+        if ((res.statusCode ?? 0) >= 400) reject(new Error(`HTTP ${res.statusCode} for ${method} ${path}`));
         else resolve(res.statusCode);
       });
       res.once('error', reject);
@@ -36,17 +54,24 @@ function nodeRequest(agent, { method = 'GET', path, socketPath, body, length, on
   });
 }
 
-/** Runs the docker CLI; resolves with its stdout size, rejects on a non-zero exit. */
+/**
+ * Runs the docker CLI; resolves with its stdout size, rejects on a non-zero exit.
+ * @param {string[]} args
+ * @param {NodeJS.ProcessEnv} env
+ * @param {{ stdoutSink?: (chunk: Buffer) => void, stdin?: import('node:stream').Readable }} [options]
+ * @returns {Promise<number>}
+ */
 function runDocker(args, env, { stdoutSink, stdin } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn('/usr/bin/docker', args, { env, stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stderr = '';
     let bytes = 0;
-    child.stdout.on('data', (chunk) => {
+    // Both are pipes (stdio above), never null.
+    /** @type {import('node:stream').Readable} */ (child.stdout).on('data', (chunk) => {
       bytes += chunk.length;
       stdoutSink?.(chunk);
     });
-    child.stderr.on('data', (chunk) => {
+    /** @type {import('node:stream').Readable} */ (child.stderr).on('data', (chunk) => {
       if (stderr.length < 4096) stderr += chunk.toString();
     });
     child.once('error', reject);
@@ -54,31 +79,59 @@ function runDocker(args, env, { stdoutSink, stdin } = {}) {
       if (code === 0) resolve(bytes);
       else reject(new Error(`docker ${args.join(' ')} exited ${code ?? signal}: ${stderr.trim().split('\n').pop()}`));
     });
-    if (stdin !== undefined) pipeline(stdin, child.stdin).catch(() => undefined);
+    if (stdin !== undefined) pipeline(stdin, /** @type {import('node:stream').Writable} */ (child.stdin)).catch(() => undefined);
   });
 }
 
-/** An environment for the docker CLI: ours, minus anything that would pick another daemon. */
+/**
+ * An environment for the docker CLI: ours, minus anything that would pick another daemon.
+ * @param {Record<string, string>} extra
+ * @returns {NodeJS.ProcessEnv}
+ */
 function dockerEnv(extra) {
   const dropped = new Set(['DOCKER_HOST', 'DOCKER_CONTEXT', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH']);
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !dropped.has(key)));
   return { ...env, ...extra };
 }
 
+/**
+ * @param {FixtureInfo} fixture
+ * @returns {import('@ssh-docker/transport').DockerSshTransportOptions}
+ */
 function transportOptions(fixture) {
   if (typeof fixture.transportOptions === 'function') return fixture.transportOptions();
   // lib/rss-child.mjs gets the fixture as JSON, without its methods: the same options from its fields.
   return { url: fixture.url, configFile: false, identityFiles: [fixture.identityFile], knownHostsFiles: [fixture.knownHostsFile], agent: false };
 }
 
-const IMAGE_GET = (image) => `/images/get?names=${encodeURIComponent(image)}`;
+const IMAGE_GET = (/** @type {string} */ image) => `/images/get?names=${encodeURIComponent(image)}`;
 const IMAGE_LOAD = '/images/load?quiet=1';
 
 // Every row: { id, label, kind, setup(), ping(), containers(), cold(), request(), concurrencyNote,
 // download(image, onBody), upload(file), close() }. `inProcess` rows do their work in this process,
 // so process.cpuUsage() and RSS describe them; CLI rows do it in children.
+/**
+ * @typedef {object} Row
+ * @property {string} id
+ * @property {string} label
+ * @property {'in-process' | 'cli'} kind
+ * @property {string} [concurrencyNote]
+ * @property {() => Promise<void>} setup
+ * @property {() => Promise<unknown>} ping
+ * @property {() => Promise<unknown>} containers
+ * @property {() => Promise<unknown>} request
+ * @property {() => Promise<number>} cold
+ * @property {(image: string, onBody: (chunk: Buffer) => void) => Promise<unknown>} download
+ * @property {(file: string) => Promise<unknown>} upload
+ * @property {() => import('@ssh-docker/transport').TransportStats} [stats]
+ * @property {() => void | Promise<void>} close
+ */
 
-/** 1. Node http, keep-alive agent, straight on the daemon's unix socket: the floor. */
+/**
+ * 1. Node http, keep-alive agent, straight on the daemon's unix socket: the floor.
+ * @param {FixtureInfo} fixture
+ * @returns {Row}
+ */
 export function floorRow(fixture) {
   const socketPath = fixture.dockerSocket;
   const make = () => new http.Agent({ keepAlive: true, maxSockets: 64 });
@@ -112,7 +165,12 @@ export function floorRow(fixture) {
   };
 }
 
-/** 2. The ssh-docker agent: one SSH connection (or a few), a dial-stdio channel per HTTP connection. */
+/**
+ * 2. The ssh-docker agent: one SSH connection (or a few), a dial-stdio channel per HTTP connection.
+ * @param {FixtureInfo} fixture
+ * @param {{ maxSockets?: number, id?: string, label?: string }} [options]
+ * @returns {Row}
+ */
 export function oursRow(fixture, { maxSockets, id = 'ours', label = 'ssh-docker agent (warm, pooled)' } = {}) {
   let transport;
   let agent;
@@ -159,7 +217,11 @@ export function oursRow(fixture, { maxSockets, id = 'ours', label = 'ssh-docker 
   };
 }
 
-/** 3. The docker CLI on a local socket served by serveDockerSocket over our transport. */
+/**
+ * 3. The docker CLI on a local socket served by serveDockerSocket over our transport.
+ * @param {FixtureInfo} fixture
+ * @returns {Row}
+ */
 export function cliProxyRow(fixture) {
   let transport;
   let server;
@@ -197,7 +259,11 @@ export function cliProxyRow(fixture) {
   };
 }
 
-/** 4. dockerode's own `protocol: 'ssh'` (docker-modem + ssh2: a new SSH connection per request). */
+/**
+ * 4. dockerode's own `protocol: 'ssh'` (docker-modem + ssh2: a new SSH connection per request).
+ * @param {FixtureInfo} fixture
+ * @returns {Row}
+ */
 export function dockerodeSshRow(fixture) {
   const privateKey = readFileSync(fixture.identityFile);
   const make = () =>
@@ -238,7 +304,11 @@ export function dockerodeSshRow(fixture) {
   };
 }
 
-/** 5. The docker CLI with DOCKER_HOST=ssh:// (its connection helper spawns OpenSSH per connection). */
+/**
+ * 5. The docker CLI with DOCKER_HOST=ssh:// (its connection helper spawns OpenSSH per connection).
+ * @param {FixtureInfo} fixture
+ * @returns {Row}
+ */
 export function cliSshRow(fixture) {
   const env = dockerEnv({ DOCKER_HOST: `ssh://${fixture.alias}`, PATH: `${fixture.sshBinDir}:${process.env.PATH}` });
   const docker = (args, options) => runDocker(args, env, options);
@@ -263,7 +333,12 @@ export function cliSshRow(fixture) {
   };
 }
 
-/** 6. Bare ssh2 + dial-stdio + hand-written HTTP: the practical limit of the path. */
+/**
+ * 6. Bare ssh2 + dial-stdio + hand-written HTTP: the practical limit of the path.
+ * @param {FixtureInfo} fixture
+ * @param {{ channels?: number }} [options]
+ * @returns {Row}
+ */
 export function bareRow(fixture, { channels = 8 } = {}) {
   const target = { host: fixture.host, port: fixture.port, username: fixture.user, identityFile: fixture.identityFile };
   let client;

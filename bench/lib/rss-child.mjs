@@ -1,3 +1,4 @@
+// @ts-check
 // Run by bench/run.mjs in a fresh `node --expose-gc` per row, so that one row's heap does not hide
 // or inflate another's: sets the row up, takes a baseline RSS after a GC, streams `count`
 // downloads of the image (bytes counted and dropped), sampling RSS every 10 ms, and prints JSON.
@@ -7,7 +8,7 @@ import { clearInterval, setInterval } from 'node:timers';
 import { ROWS } from './catalog.mjs';
 
 const [rowId, fixtureJson, image, countText] = process.argv.slice(2);
-const fixture = JSON.parse(fixtureJson);
+const fixture = JSON.parse(/** @type {string} */ (fixtureJson));
 const count = Number(countText);
 const row = ROWS.find((make) => make(fixture).id === rowId)?.(fixture);
 if (row === undefined) throw new Error(`unknown row ${rowId}`);
@@ -39,7 +40,7 @@ let bytes = 0;
 let afterFirst = baseline;
 const started = performance.now();
 for (let i = 0; i < count; i += 1) {
-  await row.download(image, (chunk) => {
+  await row.download(/** @type {string} */ (image), (chunk) => {
     bytes += chunk.length;
   });
   // Growth after the first download is what a leak would show; the first one also pays for V8's

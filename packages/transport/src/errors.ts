@@ -44,7 +44,7 @@ export interface TransportErrorTarget {
  * try {
  *   await transport.openStream();
  * } catch (err) {
- *   if (err instanceof Error && 'code' in err && err.code === 'ERR_AUTH_FAILED') {
+ *   if (isSshDockerError(err) && err.code === 'ERR_AUTH_FAILED') {
  *     // ask for other credentials
  *   }
  * }

@@ -9,6 +9,8 @@ export { dockerContextHost, fromDockerEnv } from './docker-env.js';
 export type { DockerEnvSource, DockerEnvTarget, FromDockerEnvOptions } from './docker-env.js';
 export { TransportError } from './errors.js';
 export type { TransportErrorCode, TransportErrorTarget } from './errors.js';
+export { isSshDockerError } from './error-guard.js';
+export type { HttpErrorShape, HttpErrorShapeCode, SshDockerError, SshDockerErrorCode } from './error-guard.js';
 export type { CheckOptions, CheckReport, CheckStep, CheckStepName } from './internal/check.js';
 export { FIX_CODES, fixFor } from './fixes.js';
 export type { FixAudience, FixCode } from './fixes.js';

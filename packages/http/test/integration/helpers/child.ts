@@ -7,7 +7,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 /**
  * Runs a helper script of this directory in a child process (vite-node, on src/ through the
- * `source` condition) and resolves with its exit code, stdout and stderr.
+ * `@ssh-docker/source` condition) and resolves with its exit code, stdout and stderr.
  */
 export async function runChild(script: string, env: Record<string, string>, timeoutMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const require = createRequire(import.meta.url);

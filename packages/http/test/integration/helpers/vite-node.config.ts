@@ -1,8 +1,8 @@
 // vite-node config for child processes of the integration tests: workspace packages resolve
-// through their `source` condition, as in vitest, so a child runs on src/ without a build.
-const conditions = ['source', 'node', 'import', 'module', 'default'];
+// through their `@ssh-docker/source` condition, as in vitest, so a child runs on src/ without a build.
+const conditions = ['@ssh-docker/source', 'node', 'import', 'module', 'default'];
 
 export default {
   resolve: { conditions },
-  ssr: { resolve: { conditions, externalConditions: ['source'] } },
+  ssr: { resolve: { conditions, externalConditions: ['@ssh-docker/source'] } },
 };
