@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 // Container mode of @ssh-docker/testkit (issue 15): tests that start a containerized remote host
 // (sshd + Docker-in-Docker) on a Docker daemon. Not part of `pnpm test` or CI yet:
 //   DOCKER_HOST=unix:///path/to/docker.sock npx vitest run --config vitest.container.config.ts
-const conditions = ['source', 'node', 'import', 'module', 'default'];
+const conditions = ['@ssh-docker/source', 'node', 'import', 'module', 'default'];
 
 // One inline project: it keeps vitest from taking the root's vitest.workspace.ts projects.
 export default defineConfig({
@@ -12,7 +12,7 @@ export default defineConfig({
     projects: [
       {
         resolve: { conditions },
-        ssr: { resolve: { conditions, externalConditions: ['source'] } },
+        ssr: { resolve: { conditions, externalConditions: ['@ssh-docker/source'] } },
         test: {
           name: 'container',
           include: ['packages/*/test/container/**/*.ctest.ts'],
