@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect } from 'vitest';
 import { arbitraries, expectNoSecretLeak } from '@ssh-docker/testkit';
@@ -136,4 +136,19 @@ describe('check without a server', () => {
     expect(result.code).not.toBe(0);
     expectNoSecretLeak(password, [result.stdout, result.stderr]);
   }, PROCESS_PROPERTY_TIMEOUT_MS);
+});
+
+describe('the home directory, as OpenSSH takes it', () => {
+  test('~ in -F (and the default ~/.ssh/config) is the password database\'s home, not $HOME', async () => {
+    const passwdHome = userInfo().homedir;
+    const home = mkdtempSync(join(tmpdir(), 'cli-home-'));
+    try {
+      const result = await run(['check', REFUSED, '-F', '~/no-such-ssh-config'], { env: { HOME: home, PATH: process.env['PATH'] } });
+      expect(result.code).not.toBe(0);
+      expect(`${result.stdout}${result.stderr}`).toContain(`${passwdHome}/no-such-ssh-config`);
+      expect(`${result.stdout}${result.stderr}`).not.toContain(home);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
 });
