@@ -44,11 +44,11 @@ describe('README code blocks', () => {
   test('are found in every README', () => {
     const count = (readme: string): number => snippets.filter((s) => s.readme === readme).length;
     expect(Object.fromEntries(readmes().map((r) => [r, count(r)]))).toEqual({
-      'README.md': 5,
+      'README.md': 6,
       'packages/cli/README.md': 1,
       'packages/hostkeys/README.md': 1,
       'packages/http/README.md': 5,
-      'packages/testkit/README.md': 1,
+      'packages/testkit/README.md': 2,
       'packages/transport/README.md': 1,
       'packages/url/README.md': 1,
     });

@@ -129,20 +129,26 @@ const RUNS: Record<string, { check: Check; rewrite?: (code: string) => string } 
     },
   },
   'README.md#2': {
+    // The Errors section: the open succeeds on the fixture, so the catch is not reached.
+    check: ({ connects }) => {
+      expect(connects()).toBe(1);
+    },
+  },
+  'README.md#3': {
     check: ({ exports, logs, connects }) => {
       expect(logs).toEqual([[expect.objectContaining({ ApiVersion: expect.stringMatching(/^1\.\d+$/) })]]);
       expect(connects()).toBeGreaterThan(0);
       exports['agent'].destroy();
     },
   },
-  'README.md#3': {
+  'README.md#4': {
     check: async ({ exports }) => {
       expect(exports['res'].status).toBe(200);
       expect(await exports['res'].text()).toBe('OK');
       await exports['dispatcher'].close();
     },
   },
-  'README.md#4': {
+  'README.md#5': {
     check: async ({ exports, out }) => {
       expect(exports['containers'].map((c: { Names: string[] }) => c.Names)).toContainEqual(['/web']);
       expect(await waitFor(() => out().includes('hello from web\n'), 10_000)).toBe(true);
@@ -150,7 +156,7 @@ const RUNS: Record<string, { check: Check; rewrite?: (code: string) => string } 
       exports['client'].close();
     },
   },
-  'README.md#5': { vitest: true },
+  'README.md#6': { vitest: true },
   'packages/cli/README.md#1': {
     check: ({ exports, out }) => {
       expect(out()).toMatch(/^Checking ssh:\/\/deploy@build-1\n[\s\S]*steps passed: Docker clients can use ssh:\/\/deploy@build-1 over SSH\.\n$/);
@@ -207,6 +213,7 @@ const RUNS: Record<string, { check: Check; rewrite?: (code: string) => string } 
     },
   },
   'packages/testkit/README.md#1': { vitest: true },
+  'packages/testkit/README.md#2': { notRun: 'container mode needs a local Docker daemon beside the fixture: its own tests run it (vitest.container.config.ts)' },
   'packages/transport/README.md#1': {
     check: async ({ exports }) => {
       expect(await ping(exports['stream'])).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nOK$/);

@@ -75,7 +75,10 @@ export async function startHostileDocker(scenario: Scenario): Promise<HostileDoc
     },
   });
   const home = mkdtempSync(join(tmpdir(), 'adv-cli-'));
-  const keys = ssh2.utils.generateKeyPairSync('ed25519');
+  // ssh2's generateKeyPairSync drops a leading zero byte of an ed25519 public key (about 1 pair in
+  // 300), and its own parser then refuses the pair: generate until it parses.
+  let keys = ssh2.utils.generateKeyPairSync('ed25519');
+  while (ssh2.utils.parseKey(keys.public) instanceof Error || ssh2.utils.parseKey(keys.private) instanceof Error) keys = ssh2.utils.generateKeyPairSync('ed25519');
   const identityFile = join(home, 'id');
   writeFileSync(identityFile, keys.private, { mode: 0o600 });
   return { server, url: `ssh://u@127.0.0.1:${server.port}`, identityFile, knownHostsFile: server.knownHostsFile, home };
