@@ -8,7 +8,7 @@ import type { FixtureContext } from './internal/context.js';
 import { importImage } from './internal/dockerapi.js';
 import { Dockerd } from './internal/dockerd.js';
 import { Faults } from './internal/faults.js';
-import { generateKey, knownHostsText } from './internal/keys.js';
+import { generateKey } from './internal/keys.js';
 import type { HostKey } from './internal/keys.js';
 import { MARKER, register, sweepStale, unmountUnder, unregister } from './internal/janitor.js';
 import { createNetns, destroyNetns, destroyNetnsSync, netnsMember } from './internal/netns.js';
@@ -16,8 +16,9 @@ import type { NetnsLink } from './internal/netns.js';
 import { debug, freePort, hasEnv, killQuiet, listProcesses, waitGone } from './internal/proc.js';
 import type { ProcessInfo } from './internal/proc.js';
 import { generateHostKeys, Sshd } from './internal/sshd.js';
+import { writeClientFiles } from './internal/client-files.js';
 import { busyboxRootfs } from './internal/tar.js';
-import { ensureUsers, preflight, SLOW_SHELL_SECONDS, USERS, which } from './internal/system.js';
+import { ensureUsers, preflight, SLOW_SHELL_SECONDS, USERS } from './internal/system.js';
 import type { Programs } from './internal/system.js';
 
 export type { HostKey };
@@ -435,7 +436,7 @@ async function setUp(
 
   const sessionEnv = `${MARKER}=${id} DOCKER_HOST=${options.dockerHost ?? `unix://${dockerSocket}`} DOCKER_CONFIG=${dockerConfig}`;
   const sshd = new Sshd(ctx, { host, authDir, sessionEnv, noDockerBin, options });
-  const { knownHostsFile, sshConfigFile, alias, sshBinDir } = await writeClientFiles(dir, id, host, port, hostKeys, identityFile);
+  const { knownHostsFile, sshConfigFile, alias, sshBinDir } = await writeClientFiles(dir, `sdk-fixture-${id}`, host, port, hostKeys, identityFile);
 
   await sshd.start(port, mainKeys);
   debug('fixture %s: sshd after %d ms', id, Date.now() - started);
@@ -549,46 +550,6 @@ async function setUp(
   };
   debug('fixture %s up at %s in %d ms (%s)', id, fixture.url, Date.now() - started, fixture.isolation);
   return fixture;
-}
-
-/** known_hosts, an ssh_config with a `Host` alias, and an `ssh` that uses it (for `docker -H ssh://<alias>`). */
-async function writeClientFiles(
-  dir: string,
-  id: string,
-  host: string,
-  port: number,
-  hostKeys: readonly HostKey[],
-  identityFile: string,
-): Promise<{ knownHostsFile: string; sshConfigFile: string; alias: string; sshBinDir: string }> {
-  const knownHostsFile = join(dir, 'known_hosts');
-  await writeFile(knownHostsFile, knownHostsText(host, port, hostKeys), { mode: 0o644 });
-  const alias = `sdk-fixture-${id}`;
-  const sshConfigFile = join(dir, 'ssh_config');
-  await writeFile(
-    sshConfigFile,
-    [
-      `Host ${alias}`,
-      `  HostName ${host}`,
-      `  Port ${port}`,
-      `  User ${USERS.docker}`,
-      `  IdentityFile ${identityFile}`,
-      '  IdentitiesOnly yes',
-      `  UserKnownHostsFile ${knownHostsFile}`,
-      '  GlobalKnownHostsFile /dev/null',
-      '  StrictHostKeyChecking yes',
-      '  BatchMode yes',
-      '',
-    ].join('\n'),
-    { mode: 0o644 },
-  );
-  const sshBinDir = join(dir, 'bin');
-  await mkdir(sshBinDir, { mode: 0o755 });
-  await writeFile(
-    join(sshBinDir, 'ssh'),
-    `#!/bin/sh\nexec '${which('ssh') ?? '/usr/bin/ssh'}' -F '${sshConfigFile}' "$@"\n`,
-    { mode: 0o755 },
-  );
-  return { knownHostsFile, sshConfigFile, alias, sshBinDir };
 }
 
 /** Kills whatever is left of the fixture and removes namespace, mounts and files. Idempotent. */

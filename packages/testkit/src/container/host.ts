@@ -1,13 +1,14 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { FixtureError } from '../errors.js';
-import { generateKey, generateRsaHostKey, knownHostsText } from '../internal/keys.js';
+import { generateKey, generateRsaHostKey } from '../internal/keys.js';
 import type { HostKey } from '../internal/keys.js';
+import { writeClientFiles } from '../internal/client-files.js';
 import { run, runOk } from '../internal/proc.js';
 import { SLOW_SHELL_SECONDS, USERS, which } from '../internal/system.js';
 import { tarStream } from '../internal/tar.js';
@@ -417,32 +418,7 @@ export async function startContainerHost(options: ContainerHostOptions = {}): Pr
       throw err;
     }
 
-    const knownHostsFile = join(dir, 'known_hosts');
-    await writeFile(knownHostsFile, knownHostsText(host, port, hostKeys), { mode: 0o644 });
-    const alias = `sdk-ctr-${id}`;
-    const sshConfigFile = join(dir, 'ssh_config');
-    await writeFile(
-      sshConfigFile,
-      [
-        `Host ${alias}`,
-        `  HostName ${host}`,
-        `  Port ${port}`,
-        `  User ${USERS.docker}`,
-        `  IdentityFile ${identityFile}`,
-        '  IdentitiesOnly yes',
-        `  UserKnownHostsFile ${knownHostsFile}`,
-        '  GlobalKnownHostsFile /dev/null',
-        '  StrictHostKeyChecking yes',
-        '  BatchMode yes',
-        '',
-      ].join('\n'),
-      { mode: 0o644 },
-    );
-    const sshBinDir = join(dir, 'bin');
-    await mkdir(sshBinDir, { mode: 0o755 });
-    await writeFile(join(sshBinDir, 'ssh'), `#!/bin/sh\nexec '${which('ssh') ?? '/usr/bin/ssh'}' -F '${sshConfigFile}' "$@"\n`, {
-      mode: 0o755,
-    });
+    const { knownHostsFile, sshConfigFile, alias, sshBinDir } = await writeClientFiles(dir, `sdk-ctr-${id}`, host, port, hostKeys, identityFile);
 
     const live = (what: string): void => {
       if (stopped) throw new FixtureError('ERR_FIXTURE_STOPPED', `${what}: the container host is stopped`);
